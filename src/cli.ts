@@ -1,0 +1,123 @@
+/**
+ * The command line: main() takes argv, env and the three streams and returns an exit code.
+ * This is the only writer to stdout.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { createBackend } from './backends/index.js';
+import type { Backend } from './backends/types.js';
+import { loadConfig, type Env } from './config.js';
+import { VERSION } from './constants.js';
+import { EXIT, VaultfillError, VaultfillErrors, exitCodeOf, formatError } from './errors.js';
+import { generate } from './generate.js';
+import { readInput } from './input/read.js';
+import { createLogger, type Logger } from './log.js';
+
+export interface MainOptions {
+  readonly argv: readonly string[];
+  readonly env: Env;
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+}
+
+export const HELP = `vaultfill ${VERSION}: fills <path:…#key> placeholders in Kubernetes manifests from Vault.
+
+Usage:
+  vaultfill generate <path|->   render manifests from a file, a directory or stdin (-)
+  vaultfill version             print the version
+  vaultfill help                print this help
+
+Options for generate:
+  -c, --config-path <file>      settings file (YAML, JSON or NAME=value lines)
+  -s, --secret-name <[ns:]name> settings from a Kubernetes Secret (default namespace argocd)
+      --secrets-file <file>     local-file backend: secrets from this YAML file (AVP_TYPE=file)
+      --disable-token-cache     do not read or write the Vault token cache
+      --allow-empty             accept input without manifests (empty output, exit 0)
+      --verbose                 diagnostics on stderr (values are never printed)
+  -h, --help                    print this help
+
+Settings come from the environment with argocd-vault-plugin's names (AVP_TYPE, AVP_AUTH_TYPE,
+VAULT_ADDR, …); ARGOCD_ENV_<NAME> overrides <NAME>. Exit codes: 0 ok, 1 internal error,
+2 usage or settings, 3 input, 4 Vault/backend, 5 placeholder resolution.
+`;
+
+export async function main(options: MainOptions): Promise<number> {
+  const { stdout, stderr } = options;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...options.argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'config-path': { type: 'string', short: 'c' },
+        'secret-name': { type: 'string', short: 's' },
+        'secrets-file': { type: 'string' },
+        'disable-token-cache': { type: 'boolean', default: false },
+        'allow-empty': { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    return usage(stderr, error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || command === 'help') {
+    stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (command === 'version') {
+    stdout.write(`vaultfill ${VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (command !== 'generate') return usage(stderr, command ? `unknown command "${command}"` : 'no command given');
+  if (rest.length !== 1) return usage(stderr, 'generate takes exactly one <path> or - for stdin');
+
+  const logger = createLogger(stderr, values.verbose);
+  try {
+    const config = await loadConfig({
+      env: options.env,
+      configPath: values['config-path'],
+      secretName: values['secret-name'],
+      secretsFile: values['secrets-file'],
+    });
+    logger.debug(config.provenance);
+    const sources = await readInput(rest[0] as string, options.stdin);
+    let backend: Promise<Backend> | undefined;
+    const result = await generate(sources, {
+      config,
+      allowEmpty: values['allow-empty'],
+      logger,
+      backend: () => (backend ??= createBackend({ config, logger, env: options.env, disableTokenCache: values['disable-token-cache'] })),
+    });
+    const { stats } = result;
+    const requests = backend ? await backend.then((b) => b.requests, () => 0) : 0;
+    logger.debug(
+      `${sources.length} source(s), ${stats.documents} document(s), ${stats.parsed} parsed, ${stats.placeholders} placeholder(s), ` +
+        `${stats.secrets} distinct secret(s), ${requests} backend request(s); ms: read ${stats.ms.read}, parse ${stats.ms.parse}, ` +
+        `resolve ${stats.ms.resolve}, write ${stats.ms.write}`,
+    );
+    if (result.errors.length) return report(logger, result.errors);
+    stdout.write(result.output);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof VaultfillErrors) return report(logger, error.errors);
+    if (error instanceof VaultfillError) return report(logger, [error]);
+    logger.error(`error INTERNAL: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return EXIT.internal;
+  }
+}
+
+function report(logger: Logger, errors: readonly VaultfillError[]): number {
+  for (const error of errors) logger.error(formatError(error));
+  if (errors.length > 1) logger.error(`vaultfill: ${errors.length} errors; nothing was written to stdout`);
+  return exitCodeOf(errors);
+}
+
+function usage(stderr: Writable, message: string): number {
+  stderr.write(`error USAGE: ${message} (see vaultfill --help)\n`);
+  return EXIT.usage;
+}

@@ -1,0 +1,137 @@
+/**
+ * Settings, read once and frozen. Precedence: `ARGOCD_ENV_X` > `X` in the environment >
+ * `-c/--config-path` file (YAML, JSON or dotenv) > `-s/--secret-name` Kubernetes Secret >
+ * defaults. Nothing else reads the environment.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { ARGOCD_ENV_PREFIX, DEFAULTS, SETTING, SETTING_NAMES, type SettingName } from './constants.js';
+import { VaultfillError, VaultfillErrors } from './errors.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+export type BackendType = 'vault' | 'file';
+
+export interface Config {
+  readonly type: BackendType | undefined;
+  readonly kvVersion: 1 | 2;
+  readonly pathValidation: RegExp | undefined;
+  readonly concurrency: number;
+  readonly secretsFile: string | undefined;
+  /** A raw setting after precedence, for the backend and auth method that need it. */
+  setting(name: SettingName): string | undefined;
+  /** Which sources were consulted and which settings were found there (names only, never values). */
+  readonly provenance: string;
+}
+
+export interface ConfigInput {
+  readonly env: Env;
+  readonly configPath?: string | undefined;
+  readonly secretName?: string | undefined;
+  /** `--secrets-file`: implies `AVP_TYPE=file` when no type is set. */
+  readonly secretsFile?: string | undefined;
+  /** Reads `-s [namespace:]name` from the Kubernetes API. */
+  readonly readSecret?: (namespace: string, name: string) => Promise<Record<string, string>>;
+}
+
+type Layer = { readonly label: string; readonly values: ReadonlyMap<string, string> };
+
+export async function loadConfig(input: ConfigInput): Promise<Config> {
+  const layers: Layer[] = [];
+  const known = (name: string): boolean => SETTING_NAMES.includes(name);
+  const argocd = new Map<string, string>();
+  const plain = new Map<string, string>();
+  for (const [name, value] of Object.entries(input.env)) {
+    if (value === undefined) continue;
+    if (name.startsWith(ARGOCD_ENV_PREFIX) && known(name.slice(ARGOCD_ENV_PREFIX.length))) argocd.set(name.slice(ARGOCD_ENV_PREFIX.length), value);
+    else if (known(name)) plain.set(name, value);
+  }
+  layers.push({ label: 'ARGOCD_ENV_ variables', values: argocd }, { label: 'environment', values: plain });
+  if (input.configPath) layers.push({ label: `config file ${input.configPath}`, values: filterKnown(await readConfigFile(input.configPath), known) });
+  if (input.secretName) {
+    const [namespace, name] = input.secretName.includes(':') ? input.secretName.split(':', 2) : [DEFAULTS.secretNamespace, input.secretName];
+    if (!namespace || !name) throw new VaultfillError('USAGE', '--secret-name takes [namespace:]name');
+    if (!input.readSecret) throw new VaultfillError('CONFIG', '--secret-name needs the Kubernetes API');
+    layers.push({ label: `Secret ${namespace}/${name}`, values: filterKnown(new Map(Object.entries(await input.readSecret(namespace, name))), known) });
+  }
+
+  const setting = (name: SettingName): string | undefined => {
+    for (const layer of layers) {
+      const value = layer.values.get(name);
+      if (value !== undefined && value !== '') return value;
+    }
+    return undefined;
+  };
+  const errors: VaultfillError[] = [];
+  const invalid = (name: string, what: string): void => {
+    errors.push(new VaultfillError('CONFIG', `${name} ${what}`));
+  };
+
+  const secretsFile = input.secretsFile ?? setting(SETTING.secretsFile);
+  const typeText = setting(SETTING.type) ?? (secretsFile ? 'file' : undefined);
+  let type: BackendType | undefined;
+  if (typeText === 'vault' || typeText === 'file') type = typeText;
+  else if (typeText !== undefined) invalid(SETTING.type, `"${typeText}" is not supported; use "vault" or "file"`);
+
+  const kvText = setting(SETTING.kvVersion) ?? String(DEFAULTS.kvVersion);
+  if (kvText !== '1' && kvText !== '2') invalid(SETTING.kvVersion, 'must be 1 or 2');
+
+  let pathValidation: RegExp | undefined;
+  const pattern = setting(SETTING.pathValidation);
+  if (pattern !== undefined) {
+    try {
+      pathValidation = new RegExp(pattern, 'u');
+    } catch {
+      invalid(SETTING.pathValidation, 'is not a valid regular expression');
+    }
+  }
+  const concurrencyText = setting(SETTING.concurrency) ?? String(DEFAULTS.concurrency);
+  const concurrency = Number(concurrencyText);
+  if (!/^\d+$/.test(concurrencyText) || concurrency < 1 || concurrency > 256) invalid(SETTING.concurrency, 'must be a whole number from 1 to 256');
+  if (errors.length) throw new VaultfillErrors(errors);
+
+  const provenance = layers
+    .map((layer) => `${layer.label}: ${layer.values.size ? [...layer.values.keys()].sort().join(', ') : 'none'}`)
+    .join('; ');
+  return Object.freeze({
+    type,
+    kvVersion: kvText === '1' ? 1 : 2,
+    pathValidation,
+    concurrency,
+    secretsFile,
+    setting,
+    provenance: `settings consulted (names found): ${provenance}`,
+  } satisfies Config);
+}
+
+function filterKnown(values: ReadonlyMap<string, string>, known: (name: string) => boolean): Map<string, string> {
+  return new Map([...values].filter(([name]) => known(name)));
+}
+
+/** A YAML or JSON map of settings, or dotenv lines (`NAME=value`). */
+async function readConfigFile(file: string): Promise<Map<string, string>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new VaultfillError('CONFIG', `cannot read config file ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch {
+    doc = undefined;
+  }
+  if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
+    return new Map(Object.entries(doc).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  }
+  const values = new Map<string, string>();
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!match) throw new VaultfillError('CONFIG', `config file ${file}:${i + 1}: expected NAME=value (or a YAML/JSON map)`);
+    const value = (match[2] ?? '').replace(/^(['"])(.*)\1$/, '$2');
+    values.set(match[1] ?? '', value);
+  }
+  return values;
+}

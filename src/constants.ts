@@ -1,0 +1,60 @@
+/** Annotation names, setting names and defaults: the one place that spells them. */
+
+export const ANNOTATION = {
+  path: 'avp.kubernetes.io/path',
+  ignore: 'avp.kubernetes.io/ignore',
+  removeMissing: 'avp.kubernetes.io/remove-missing',
+  secretVersion: 'avp.kubernetes.io/secret-version',
+  kvVersion: 'avp.kubernetes.io/kv-version',
+} as const;
+
+/** Settings read from the environment (an `ARGOCD_ENV_` prefixed variable overrides each). */
+export const SETTING = {
+  type: 'AVP_TYPE',
+  authType: 'AVP_AUTH_TYPE',
+  kvVersion: 'AVP_KV_VERSION',
+  pathValidation: 'AVP_PATH_VALIDATION',
+  concurrency: 'AVP_CONCURRENCY',
+  secretsFile: 'AVP_SECRETS_FILE',
+  k8sRole: 'AVP_K8S_ROLE',
+  k8sMountPath: 'AVP_K8S_MOUNT_PATH',
+  mountPath: 'AVP_MOUNT_PATH',
+  k8sTokenPath: 'AVP_K8S_TOKEN_PATH',
+  roleId: 'AVP_ROLE_ID',
+  secretId: 'AVP_SECRET_ID',
+  username: 'AVP_USERNAME',
+  password: 'AVP_PASSWORD',
+  githubToken: 'AVP_GITHUB_TOKEN',
+  vaultAddr: 'VAULT_ADDR',
+  vaultToken: 'VAULT_TOKEN',
+  vaultNamespace: 'VAULT_NAMESPACE',
+  vaultCaCert: 'VAULT_CACERT',
+  vaultCaPath: 'VAULT_CAPATH',
+  vaultClientCert: 'VAULT_CLIENT_CERT',
+  vaultClientKey: 'VAULT_CLIENT_KEY',
+  vaultSkipVerify: 'VAULT_SKIP_VERIFY',
+  vaultTlsServerName: 'VAULT_TLS_SERVER_NAME',
+} as const;
+
+export type SettingName = (typeof SETTING)[keyof typeof SETTING];
+
+/** Every setting vaultfill reads, so config sources can be filtered to known names. */
+export const SETTING_NAMES: readonly string[] = Object.values(SETTING);
+
+export const ARGOCD_ENV_PREFIX = 'ARGOCD_ENV_';
+
+export const DEFAULTS = {
+  kvVersion: 2,
+  concurrency: 16,
+  k8sMountPath: 'auth/kubernetes',
+  approleMountPath: 'auth/approle',
+  k8sTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+  secretNamespace: 'argocd',
+} as const;
+
+/** Values AVP (Go's strconv.ParseBool) accepts as booleans in annotations. */
+export const TRUE_WORDS: ReadonlySet<string> = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+export const FALSE_WORDS: ReadonlySet<string> = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/** Kept equal to package.json's version by a test. */
+export const VERSION = '0.1.0';

@@ -1,0 +1,93 @@
+/**
+ * The pipeline: read → parse → collect → resolve → substitute → write. Documents with nothing
+ * to do are written back byte for byte, never parsed. Output is produced only when every
+ * problem in every document is absent.
+ */
+import type { Backend } from './backends/types.js';
+import type { Config } from './config.js';
+import { VaultfillError } from './errors.js';
+import type { Source } from './input/read.js';
+import type { Logger } from './log.js';
+import { joinDocuments, parseChunk, serialize, splitDocuments, type ParsedChunk } from './manifest/documents.js';
+import { collect, type Slot } from './placeholder/collect.js';
+import { substitute } from './placeholder/substitute.js';
+import { resolveSecrets } from './secrets/resolve.js';
+
+export interface GenerateOptions {
+  readonly config: Pick<Config, 'kvVersion' | 'pathValidation' | 'concurrency'>;
+  readonly backend: () => Promise<Backend>;
+  readonly allowEmpty: boolean;
+  readonly logger: Logger;
+}
+
+export interface GenerateResult {
+  /** The finished manifests; empty when there are errors. */
+  readonly output: string;
+  readonly errors: readonly VaultfillError[];
+  readonly stats: Stats;
+}
+
+export interface Stats {
+  documents: number;
+  parsed: number;
+  placeholders: number;
+  secrets: number;
+  ms: Record<'read' | 'parse' | 'resolve' | 'write', number>;
+}
+
+export async function generate(sources: readonly Source[], options: GenerateOptions): Promise<GenerateResult> {
+  const { logger } = options;
+  const stats: Stats = { documents: 0, parsed: 0, placeholders: 0, secrets: 0, ms: { read: 0, parse: 0, resolve: 0, write: 0 } };
+  let clock = performance.now();
+  const lap = (phase: keyof Stats['ms']): void => {
+    const now = performance.now();
+    stats.ms[phase] = Math.round(now - clock);
+    clock = now;
+  };
+
+  const chunks = sources.flatMap(splitDocuments);
+  stats.documents = chunks.length;
+  lap('read');
+  const errors: VaultfillError[] = [];
+  if (!chunks.length && !options.allowEmpty) {
+    const what = sources.length ? sources.map((s) => s.name).join(', ') : 'the directory (no *.yaml, *.yml or *.json files)';
+    errors.push(
+      new VaultfillError('EMPTY_INPUT', `no manifests in ${what}; a failed render upstream would otherwise prune every resource of the app (pass --allow-empty if this is intended)`),
+    );
+  }
+
+  const parsed = new Map<number, ParsedChunk>();
+  const slots: Slot[] = [];
+  chunks.forEach((chunk, i) => {
+    if (!chunk.candidate) return;
+    const result = parseChunk(chunk);
+    if (result instanceof VaultfillError) {
+      errors.push(result);
+      return;
+    }
+    const found = collect(result, options.config);
+    errors.push(...found.errors);
+    if (found.slots.length) {
+      slots.push(...found.slots);
+      parsed.set(i, result);
+    }
+  });
+  stats.parsed = chunks.filter((c) => c.candidate).length;
+  stats.placeholders = slots.reduce((n, s) => n + s.references.length, 0);
+  lap('parse');
+
+  const requests = slots.flatMap((slot) => slot.references.map((ref) => ref.request));
+  const secrets = await resolveSecrets(requests, options.backend, options.config.concurrency);
+  stats.secrets = secrets.size;
+  for (const result of secrets.values()) if ('data' in result) logger.redact(result.data);
+  errors.push(...substitute(slots, secrets));
+  lap('resolve');
+
+  if (errors.length) return { output: '', errors, stats };
+  const output = joinDocuments(chunks.map((chunk, i) => {
+    const edited = parsed.get(i);
+    return edited ? serialize(edited) : chunk.text;
+  }));
+  lap('write');
+  return { output, errors, stats };
+}

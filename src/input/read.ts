@@ -1,0 +1,86 @@
+/** Reads the input: stdin (`-`), one file, or a directory walked for *.yaml, *.yml and *.json. */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { VaultfillError } from '../errors.js';
+
+export interface Source {
+  /** The file path (as given, joined with the walked relative path) or `stdin`. */
+  readonly name: string;
+  readonly text: string;
+}
+
+export async function readInput(target: string, stdin: AsyncIterable<Buffer | string>): Promise<Source[]> {
+  if (target === '-') {
+    const parts: Buffer[] = [];
+    for await (const part of stdin) parts.push(typeof part === 'string' ? Buffer.from(part) : part);
+    return [{ name: 'stdin', text: decode(Buffer.concat(parts), 'stdin') }];
+  }
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(target)).isDirectory();
+  } catch (error) {
+    throw readError(target, error);
+  }
+  if (!isDirectory) return [{ name: target, text: decode(await readBytes(target), target) }];
+  const { default: glob } = await import('fast-glob');
+  const files = (await glob('**/*.{yaml,yml,json}', { cwd: target, onlyFiles: true, followSymbolicLinks: true })).sort();
+  return Promise.all(
+    files.map(async (rel) => {
+      const name = path.join(target, rel);
+      return { name, text: decode(await readBytes(name), name) };
+    }),
+  );
+}
+
+async function readBytes(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw readError(file, error);
+  }
+}
+
+function readError(file: string, error: unknown): VaultfillError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
+  return new VaultfillError('INPUT_READ', `cannot read ${file}: ${reason}`, { location: { source: file } });
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** UTF-8 text without a byte-order mark; anything else is an input error with its position. */
+function decode(bytes: Buffer, name: string): string {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    const line = bytes.subarray(0, offset).toString('latin1').split('\n').length;
+    throw new VaultfillError('INPUT_ENCODING', `not UTF-8 text (invalid byte at offset ${offset}); is this a binary file?`, {
+      location: { source: name, line },
+    });
+  }
+  const nul = text.indexOf('\0');
+  if (nul >= 0) {
+    throw new VaultfillError('INPUT_ENCODING', 'contains a NUL character; is this a binary file?', {
+      location: { source: name, line: text.slice(0, nul).split('\n').length },
+    });
+  }
+  return text;
+}
+
+function firstInvalidUtf8(bytes: Buffer): number {
+  let lo = 0;
+  let hi = bytes.length;
+  // The longest valid prefix, found by bisection on the fatal decoder.
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}

@@ -1,0 +1,52 @@
+/**
+ * The one place that writes diagnostics to stderr. Every value read from a backend is
+ * registered here and replaced by `[redacted]` in anything written, as a second line of defence
+ * behind messages that never include values in the first place.
+ */
+import type { Writable } from 'node:stream';
+
+export interface Logger {
+  readonly verbose: boolean;
+  /** Diagnostics shown with --verbose. */
+  debug(message: string): void;
+  /** Always shown. */
+  error(message: string): void;
+  /** Registers every string inside `value` (a secret's data) for redaction. */
+  redact(value: unknown): void;
+}
+
+const MIN_REDACTED_LENGTH = 3;
+
+export function createLogger(stderr: Writable, verbose: boolean): Logger {
+  const secrets = new Set<string>();
+  const add = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (value.length >= MIN_REDACTED_LENGTH) {
+        secrets.add(value);
+        secrets.add(Buffer.from(value, 'utf8').toString('base64'));
+      }
+    } else if (typeof value === 'number' || typeof value === 'boolean') {
+      add(String(value));
+    } else if (Array.isArray(value)) {
+      value.forEach(add);
+    } else if (value && typeof value === 'object') {
+      Object.values(value).forEach(add);
+    }
+  };
+  const clean = (message: string): string => {
+    let out = message;
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('[redacted]');
+    return out;
+  };
+  const write = (message: string): void => {
+    stderr.write(`${clean(message)}\n`);
+  };
+  return {
+    verbose,
+    debug: (message) => {
+      if (verbose) write(`vaultfill: ${message}`);
+    },
+    error: write,
+    redact: add,
+  };
+}

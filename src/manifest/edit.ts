@@ -1,0 +1,96 @@
+/**
+ * Edits applied to the CST tokens behind parsed nodes, so everything around an edited scalar
+ * keeps its bytes, comments and key order.
+ */
+import { CST, type Pair, type Scalar, type YAMLMap } from 'yaml';
+
+export interface ScalarContext {
+  /** The scalar is a block-map value or block-sequence item (affects block indentation). */
+  readonly afterKey: boolean;
+  readonly inFlow: boolean;
+}
+
+// Plain scalars that YAML 1.1 (Kubernetes' go-yaml) or 1.2 would read as something other than
+// a string. A string value matching this is quoted.
+const NOT_A_STRING =
+  /^(?:~|null|Null|NULL|y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|[-+]?(?:\.inf|\.Inf|\.INF)|\.nan|\.NaN|\.NAN|[-+]?[0-9][0-9_:.eExXoObB+-]*|[-+]?\.[0-9].*|=|<<)$/;
+const PLAIN_FIRST = /^[A-Za-z0-9_/.($^]/;
+
+/** Replaces a scalar with a string value, choosing a style that reads back as that string. */
+export function setString(node: Scalar, value: string, ctx: ScalarContext): void {
+  const token = node.srcToken;
+  if (!token || !CST.isScalar(token)) return;
+  const previous = token.type;
+  let type: Scalar.Type;
+  if (value.includes('\n')) {
+    type = previous === 'block-scalar' ? 'BLOCK_LITERAL' : 'QUOTE_DOUBLE';
+  } else if (previous === 'block-scalar') {
+    type = 'BLOCK_LITERAL';
+  } else if (previous === 'single-quoted-scalar') {
+    type = 'QUOTE_SINGLE';
+  } else if (previous === 'scalar' && isPlainSafe(value, ctx.inFlow)) {
+    type = 'PLAIN';
+  } else {
+    type = 'QUOTE_DOUBLE';
+  }
+  CST.setScalarValue(token, value, { afterKey: ctx.afterKey, inFlow: ctx.inFlow, type });
+}
+
+/** Replaces a scalar with a typed value: numbers, booleans and null plain, collections as flow JSON. */
+export function setTyped(node: Scalar, value: unknown, ctx: ScalarContext): void {
+  const token = node.srcToken;
+  if (!token || !CST.isScalar(token)) return;
+  CST.setScalarValue(token, 'x', { afterKey: ctx.afterKey, inFlow: ctx.inFlow, type: 'PLAIN' });
+  // setScalarValue turned the token into a plain flow scalar; its source is written verbatim.
+  if (token.type === 'scalar') token.source = flowText(value);
+}
+
+/** Removes `pair` from `map`, keeping the comments and indentation of the items around it. */
+export function removePair(map: YAMLMap, pair: Pair): void {
+  const collection = map.srcToken;
+  const keyToken = (pair.key as Scalar | null)?.srcToken;
+  if (!collection || !keyToken || (collection.type !== 'block-map' && collection.type !== 'flow-collection')) return;
+  const index = collection.items.findIndex((item) => item.key === keyToken);
+  if (index < 0) return;
+  const [removed] = collection.items.splice(index, 1);
+  const next = collection.items[index];
+  if (!removed || !next) return;
+  if (collection.type === 'block-map') {
+    // The next item's first tokens indent its line; the removed item's own start already
+    // holds that line's indentation (or the parent does, for the first item).
+    let skip = 0;
+    while (next.start[skip]?.type === 'space') skip++;
+    next.start = [...removed.start, ...next.start.slice(skip)];
+  } else if (index === 0) {
+    // In a flow collection the separating comma belongs to the item after it.
+    const comma = next.start.findIndex((t) => t.type === 'comma');
+    if (comma >= 0) {
+      let end = comma + 1;
+      while (next.start[end]?.type === 'space') end++;
+      next.start = [...next.start.slice(0, comma), ...next.start.slice(end)];
+    }
+  }
+}
+
+function isPlainSafe(value: string, inFlow: boolean): boolean {
+  if (!PLAIN_FIRST.test(value) || value !== value.trim() || NOT_A_STRING.test(value)) return false;
+  if (/[\x00-\x1f\x7f]/.test(value) || value.includes(': ') || value.includes(' #') || value.endsWith(':')) return false;
+  return !(inFlow && /[,[\]{}]/.test(value));
+}
+
+/** JSON with YAML-friendly separators (`{"a": 1, "b": [2]}`): valid flow YAML for any reader. */
+export function flowText(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(flowText).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}: ${flowText(v)}`).join(', ')}}`;
+  }
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return '.nan';
+    if (!Number.isFinite(value)) return value > 0 ? '.inf' : '-.inf';
+    return String(value);
+  }
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'boolean') return String(value);
+  return 'null';
+}

@@ -1,0 +1,102 @@
+/**
+ * Secrets → documents: writes resolved values into the slots' CST tokens. Pure apart from
+ * those edits. A whole-scalar placeholder keeps its value's type; inside a longer string the
+ * value is stringified; ConfigMap values are always strings; Secret base64 values are
+ * re-encoded.
+ */
+import { isMap } from 'yaml';
+import { secretId } from '../backends/types.js';
+import { EXIT, VaultfillError } from '../errors.js';
+import { removePair, setString, setTyped } from '../manifest/edit.js';
+import type { SecretResult } from '../secrets/resolve.js';
+import type { Reference, Slot } from './collect.js';
+
+type Outcome =
+  | { readonly value: unknown }
+  | { readonly missing: true }
+  | { readonly error: VaultfillError; readonly dedupe: string | undefined };
+
+export function substitute(slots: readonly Slot[], secrets: ReadonlyMap<string, SecretResult>): VaultfillError[] {
+  const errors: VaultfillError[] = [];
+  const reported = new Set<string>();
+  for (const slot of slots) {
+    let failed = false;
+    const missing: Reference[] = [];
+    const values = slot.references.map((ref) => {
+      const outcome = resolveReference(ref, slot, secrets);
+      if ('error' in outcome) {
+        failed = true;
+        if (outcome.dedupe === undefined || !reported.has(outcome.dedupe)) errors.push(outcome.error);
+        if (outcome.dedupe !== undefined) reported.add(outcome.dedupe);
+      } else if ('missing' in outcome) {
+        missing.push(ref);
+      }
+      return 'value' in outcome ? outcome.value : undefined;
+    });
+    if (failed) continue;
+    if (!missing.length) write(slot, values);
+    else if (slot.resource.removeMissing && slot.pair && isMap(slot.parent)) removePair(slot.parent, slot.pair);
+    else errors.push(...missing.map(keyNotFound));
+  }
+  return errors;
+}
+
+function resolveReference(ref: Reference, slot: Slot, secrets: ReadonlyMap<string, SecretResult>): Outcome {
+  const id = secretId(ref.request);
+  const result = secrets.get(id);
+  if (!result) return { error: new VaultfillError('INTERNAL', `secret ${ref.request.path} was not read`), dedupe: id };
+  if ('error' in result) {
+    const e = result.error;
+    // A failure of the whole backend is reported once; a failure of one secret once per resource.
+    if (e.exitCode === EXIT.backend) return { error: e, dedupe: `${e.code}:${e.message}` };
+    const where = ref.location;
+    return { error: e.at(where), dedupe: `${e.code}:${id}:${where.source}:${where.document}:${slot.resource.label}` };
+  }
+  const { placeholder } = ref;
+  let value: unknown = Object.hasOwn(result.data, placeholder.key) ? result.data[placeholder.key] : undefined;
+  if (value === undefined || value === null) {
+    const fallback = placeholder.modifiers.find((m) => m.fallback !== undefined)?.fallback;
+    if (fallback === undefined) return { missing: true };
+    value = fallback;
+  }
+  try {
+    for (const modifier of placeholder.modifiers) value = modifier.apply(value);
+  } catch (error) {
+    if (error instanceof VaultfillError) return { error: error.at(ref.location), dedupe: undefined };
+    throw error;
+  }
+  return { value };
+}
+
+function write(slot: Slot, values: readonly unknown[]): void {
+  const [only] = slot.references;
+  const whole = slot.references.length === 1 && only?.placeholder.raw === slot.text;
+  const first = values[0];
+  if (whole && !slot.base64 && !slot.resource.stringify && typeof first !== 'string') {
+    setTyped(slot.node, first, slot.context);
+    return;
+  }
+  let text = '';
+  let cursor = 0;
+  slot.references.forEach((ref, i) => {
+    text += slot.text.slice(cursor, ref.placeholder.start) + stringify(values[i]);
+    cursor = ref.placeholder.end;
+  });
+  text += slot.text.slice(cursor);
+  setString(slot.node, slot.base64 ? Buffer.from(text, 'utf8').toString('base64') : text, slot.context);
+}
+
+export function stringify(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return JSON.stringify(value);
+}
+
+function keyNotFound(ref: Reference): VaultfillError {
+  const { request, placeholder } = ref;
+  const version = request.version === undefined ? '' : ` (version ${request.version})`;
+  const hint = 'add `| default "…"` to the placeholder, or check the key name';
+  return new VaultfillError('KEY_NOT_FOUND', `key "${placeholder.key}" not found in ${request.path}${version}; ${hint}`, {
+    location: ref.location,
+  });
+}

@@ -1,0 +1,116 @@
+/** Spawns the built binary (npm test builds it first) with the local-file backend. */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const bin = path.join(root, JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).bin.vaultfill as string);
+
+function fixture(): { dir: string; secrets: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vaultfill-cli-'));
+  const secrets = path.join(dir, 'secrets.yaml');
+  writeFileSync(secrets, 'secrets:\n  - path: secret/data/app\n    data: {user: alice, password: hunter2-secret}\n');
+  return { dir, secrets };
+}
+
+function vaultfill(args: string[], options: { input?: string; env?: Record<string, string>; cwd?: string } = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    input: options.input ?? '',
+    encoding: 'utf8',
+    cwd: options.cwd ?? root,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...options.env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const manifest = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: <path:secret/data/app#password>\n';
+
+test('generate - reads stdin and writes the resolved manifest', (t) => {
+  const { secrets } = fixture();
+  const r = vaultfill(['generate', '-'], { input: manifest, env: { AVP_TYPE: 'file', AVP_SECRETS_FILE: secrets } });
+  t.is(r.code, 0, r.stderr);
+  t.like(parseAllDocuments(r.stdout)[0]?.toJS(), { stringData: { password: 'hunter2-secret' } });
+  t.is(r.stderr, '');
+});
+
+test('generate reads a file, and settings can come only from ARGOCD_ENV_ variables', (t) => {
+  const { dir, secrets } = fixture();
+  const file = path.join(dir, 'm.yaml');
+  writeFileSync(file, manifest);
+  const r = vaultfill(['generate', file], { env: { ARGOCD_ENV_AVP_TYPE: 'file', ARGOCD_ENV_AVP_SECRETS_FILE: secrets, AVP_TYPE: 'vault' } });
+  t.is(r.code, 0, r.stderr);
+  t.true(r.stdout.includes('hunter2-secret'));
+});
+
+test('generate walks a directory for yaml, yml and json files in path order, ignoring others', (t) => {
+  const { dir, secrets } = fixture();
+  const tree = path.join(dir, 'tree');
+  mkdirSync(path.join(tree, 'sub'), { recursive: true });
+  writeFileSync(path.join(tree, 'b.yml'), 'kind: ConfigMap\nmetadata: {name: b}\n');
+  writeFileSync(path.join(tree, 'a.yaml'), 'kind: ConfigMap\nmetadata: {name: a}\ndata: {u: "<path:secret/data/app#user>"}\n');
+  writeFileSync(path.join(tree, 'sub', 'c.json'), '{"kind": "ConfigMap", "metadata": {"name": "c"}}');
+  writeFileSync(path.join(tree, 'README.md'), '# not a manifest <path:x#y>\n');
+  const r = vaultfill(['generate', tree, '--secrets-file', secrets]);
+  t.is(r.code, 0, r.stderr);
+  const names = parseAllDocuments(r.stdout).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name);
+  t.deepEqual(names, ['a', 'b', 'c']);
+  t.true(r.stdout.includes('u: "alice"') || r.stdout.includes('u: alice'));
+});
+
+test('a missing key fails with exit 5, a located one-line error and nothing on stdout', (t) => {
+  const { secrets } = fixture();
+  const r = vaultfill(['generate', '-', '--secrets-file', secrets], { input: manifest.replace('#password', '#nope') });
+  t.is(r.code, 5);
+  t.is(r.stdout, '');
+  t.regex(r.stderr, /^error KEY_NOT_FOUND at stdin:6:13 \(document 1, Secret\/db, stringData\.password\) <path:secret\/data\/app#nope>: key "nope" not found/);
+  t.false(r.stderr.includes('hunter2'));
+});
+
+test('malformed YAML is an input error (exit 3) with line and column', (t) => {
+  const { secrets } = fixture();
+  const r = vaultfill(['generate', '-', '--secrets-file', secrets], { input: 'kind: Secret\ndata:\n  a: "<path:secret/data/app#user>\n' });
+  t.is(r.code, 3);
+  t.is(r.stdout, '');
+  t.regex(r.stderr, /error YAML_PARSE at stdin:\d+:\d+ \(document 1\)/);
+});
+
+test('empty input is an error (exit 3) unless --allow-empty', (t) => {
+  const empty = vaultfill(['generate', '-'], { input: '' });
+  t.is(empty.code, 3);
+  t.regex(empty.stderr, /EMPTY_INPUT/);
+  const allowed = vaultfill(['generate', '-', '--allow-empty'], { input: '# nothing\n' });
+  t.is(allowed.code, 0, allowed.stderr);
+  t.is(allowed.stdout, '');
+});
+
+test('usage errors exit 2 without printing the usage text', (t) => {
+  const r = vaultfill(['generate']);
+  t.is(r.code, 2);
+  t.is(r.stderr.trim().split('\n').length, 1);
+  const unknown = vaultfill(['generate', '-', '--bogus']);
+  t.is(unknown.code, 2);
+});
+
+test('missing settings name what is missing and which sources were consulted', (t) => {
+  const r = vaultfill(['generate', '-'], { input: manifest, env: { VAULT_ADDR: 'http://127.0.0.1:1' } });
+  t.is(r.code, 2);
+  t.regex(r.stderr, /missing setting AVP_TYPE/);
+  t.regex(r.stderr, /environment: VAULT_ADDR/);
+  t.false(r.stderr.includes('127.0.0.1'), 'setting values are not echoed');
+});
+
+test('version prints the package version and help exits 0', (t) => {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+  t.is(vaultfill(['version']).stdout.trim(), `vaultfill ${pkg.version}`);
+  const help = vaultfill(['--help']);
+  t.is(help.code, 0);
+  t.regex(help.stdout, /vaultfill generate <path\|->/);
+});
+
+test('the argocd-vault-plugin alias is declared for the same binary', (t) => {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  t.is(pkg.bin['argocd-vault-plugin'], pkg.bin['vaultfill']);
+});

@@ -1,0 +1,219 @@
+import test from 'ava';
+import { parse, parseAllDocuments } from 'yaml';
+import { formatError } from '../src/errors.js';
+import { memoryBackend, run } from './helpers/memory.js';
+
+const secrets = {
+  'secret/data/app': { user: 'alice', password: 's3cr3t-pw', replicas: 3, enabled: true, port: '8080', json: '{"a":{"b":"deep"}}' },
+  'secret/data/versioned': [{ token: 'old-token' }, { token: 'new-token' }],
+  'secret/data/other': { key: 'other-value' },
+  'kv1/app': { user: 'v1-user' },
+};
+
+const docs = (text: string): unknown[] => parseAllDocuments(text).map((d) => d.toJS());
+
+test('replaces an inline placeholder inside a longer string', async (t) => {
+  const r = await run('apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  image: "repo/<path:secret/data/app#user>:1"\n', memoryBackend(secrets));
+  t.deepEqual(r.errors, []);
+  t.like(docs(r.output)[0], { spec: { image: 'repo/alice:1' } });
+});
+
+test('a whole-scalar placeholder keeps the value type; inside a string it is stringified', async (t) => {
+  const r = await run(
+    'kind: Deployment\nspec:\n  replicas: <path:secret/data/app#replicas>\n  on: <path:secret/data/app#enabled>\n  label: n-<path:secret/data/app#replicas>\n  port: <path:secret/data/app#port>\n',
+    memoryBackend(secrets),
+  );
+  t.deepEqual(docs(r.output)[0], { kind: 'Deployment', spec: { replicas: 3, on: true, label: 'n-3', port: '8080' } });
+});
+
+test('a string value that looks like a number stays a string', async (t) => {
+  const r = await run('kind: X\nport: "<path:secret/data/app#port>"\nplain: <path:secret/data/app#port>\n', memoryBackend(secrets));
+  t.deepEqual(docs(r.output)[0], { kind: 'X', port: '8080', plain: '8080' });
+});
+
+test('jsonParse gives a typed object written as flow YAML', async (t) => {
+  const r = await run('kind: X\nobj: <path:secret/data/app#json | jsonParse>\nleaf: <path:secret/data/app#json | jsonPath {.a.b}>\n', memoryBackend(secrets));
+  t.deepEqual(r.errors, []);
+  t.deepEqual(docs(r.output)[0], { kind: 'X', obj: { a: { b: 'deep' } }, leaf: 'deep' });
+});
+
+test('generic placeholders are replaced only in resources with the path annotation', async (t) => {
+  const input = [
+    'kind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    avp.kubernetes.io/path: secret/data/app\ndata:\n  user: <user>\n  n: <replicas>',
+    'kind: ConfigMap\nmetadata:\n  name: b\ndata:\n  html: <b>bold</b>',
+  ].join('\n---\n');
+  const r = await run(input, memoryBackend(secrets));
+  t.deepEqual(r.errors, []);
+  const [a, b] = docs(r.output) as Array<{ data: Record<string, unknown> }>;
+  t.deepEqual(a?.data, { user: 'alice', n: '3' }, 'ConfigMap values are stringified');
+  t.deepEqual(b?.data, { html: '<b>bold</b>' });
+});
+
+test('a Secret value that is base64 of text with a placeholder is decoded, resolved and re-encoded', async (t) => {
+  const encoded = Buffer.from('user=<path:secret/data/app#user>\n').toString('base64');
+  const r = await run(`kind: Secret\nmetadata:\n  name: s\ndata:\n  env: ${encoded}\n  plain: ${Buffer.from('no placeholder').toString('base64')}\n`, memoryBackend(secrets));
+  const doc = docs(r.output)[0] as { data: Record<string, string> };
+  t.is(Buffer.from(doc.data['env'] ?? '', 'base64').toString(), 'user=alice\n');
+  t.is(Buffer.from(doc.data['plain'] ?? '', 'base64').toString(), 'no placeholder');
+});
+
+test('an ignored resource is left untouched and not read', async (t) => {
+  const backend = memoryBackend(secrets);
+  const input = 'kind: Secret\nmetadata:\n  name: s\n  annotations:\n    avp.kubernetes.io/ignore: "True"\nstringData:\n  a: <path:secret/data/missing#x>\n';
+  const r = await run(input, backend);
+  t.deepEqual(r.errors, []);
+  t.is(r.output, `---\n${input}`);
+  t.is(backend.reads.length, 0);
+});
+
+test('remove-missing drops keys whose placeholder is missing in a Secret', async (t) => {
+  const r = await run(
+    'kind: Secret\nmetadata:\n  name: s\n  annotations:\n    avp.kubernetes.io/path: secret/data/app\n    avp.kubernetes.io/remove-missing: "true"\nstringData:\n  # the user\n  gone: <nope>\n  user: <user>\n  also: x-<nope>\n',
+    memoryBackend(secrets),
+  );
+  t.deepEqual(r.errors, []);
+  t.deepEqual((docs(r.output)[0] as { stringData: unknown }).stringData, { user: 'alice' });
+  t.true(r.output.includes('# the user'), 'the comment above the removed key is kept');
+});
+
+test('remove-missing on a kind other than Secret or ConfigMap is an error', async (t) => {
+  const r = await run(
+    'kind: Deployment\nmetadata:\n  name: d\n  annotations:\n    avp.kubernetes.io/path: secret/data/app\n    avp.kubernetes.io/remove-missing: "true"\nspec:\n  x: <user>\n',
+    memoryBackend(secrets),
+  );
+  t.is(r.errors[0]?.code, 'ANNOTATION_INVALID');
+  t.is(r.output, '');
+});
+
+test('secret-version applies to generic placeholders; an inline #version to its own placeholder', async (t) => {
+  const r = await run(
+    'kind: Secret\nmetadata:\n  name: s\n  annotations:\n    avp.kubernetes.io/path: secret/data/versioned\n    avp.kubernetes.io/secret-version: "1"\nstringData:\n  a: <token>\n  b: <path:secret/data/versioned#token>\n  c: <path:secret/data/versioned#token#2>\n  d: <path:secret/data/versioned#token#1>\n',
+    memoryBackend(secrets),
+  );
+  t.deepEqual((docs(r.output)[0] as { stringData: unknown }).stringData, { a: 'old-token', b: 'new-token', c: 'new-token', d: 'old-token' });
+});
+
+test('kv-version 1 ignores versions, as argocd-vault-plugin does', async (t) => {
+  const backend = memoryBackend(secrets);
+  const r = await run(
+    'kind: Secret\nmetadata:\n  name: s\n  annotations:\n    avp.kubernetes.io/kv-version: "1"\nstringData:\n  a: <path:kv1/app#user#version>\n',
+    backend,
+  );
+  t.deepEqual(r.errors, []);
+  t.deepEqual(backend.reads, [{ path: 'kv1/app', version: undefined, kvVersion: 1 }]);
+});
+
+test('each distinct secret is read once, however many placeholders use it', async (t) => {
+  const backend = memoryBackend(secrets);
+  const many = Array.from({ length: 50 }, (_, i) => `kind: ConfigMap\nmetadata:\n  name: c${i}\ndata:\n  u: <path:secret/data/app#user>\n  p: <path:secret/data/app#password>\n  o: <path:secret/data/other#key>\n`).join('---\n');
+  const r = await run(many, backend);
+  t.deepEqual(r.errors, []);
+  t.is(backend.reads.length, 2);
+});
+
+test('no backend is created when there is nothing to resolve', async (t) => {
+  let created = 0;
+  const { generate } = await import('../src/generate.js');
+  const { createLogger } = await import('../src/log.js');
+  const { PassThrough } = await import('node:stream');
+  const result = await generate([{ name: 'stdin', text: 'kind: ConfigMap\ndata:\n  a: "<b>x</b>"\n' }], {
+    config: { kvVersion: 2, pathValidation: undefined, concurrency: 2 },
+    backend: async () => {
+      created++;
+      return memoryBackend({});
+    },
+    allowEmpty: false,
+    logger: createLogger(new PassThrough(), false),
+  });
+  t.deepEqual(result.errors, []);
+  t.is(created, 0);
+});
+
+test('documents without placeholders come out byte for byte, in their order, with comments', async (t) => {
+  const untouched = '# leading comment\napiVersion: v1\nkind:   Service   # odd spacing\nmetadata: {name: s}\nspec:\n    ports:\n    -   port: 80\n';
+  const edited = 'kind: ConfigMap  # keep me\nmetadata:\n  name: c\ndata:\n  z: 1\n  # between\n  u: <path:secret/data/app#user>   # trailing\n  a: 2\n';
+  const r = await run(`${untouched}---\n${edited}`, memoryBackend(secrets));
+  t.is(r.output, `---\n${untouched}---\n${edited.replace('<path:secret/data/app#user>', 'alice')}`);
+});
+
+test('values read from the backend are never scanned for placeholders again', async (t) => {
+  const backend = memoryBackend({ 'secret/data/x': { v: '<path:secret/data/app#user>' } });
+  const r = await run('kind: X\na: <path:secret/data/x#v>\n', backend);
+  t.deepEqual(docs(r.output)[0], { kind: 'X', a: '<path:secret/data/app#user>' });
+  t.is(backend.reads.length, 1);
+});
+
+test('values with YAML syntax, document markers or newlines come out as literal data', async (t) => {
+  const nasty = 'a: b\n---\nkind: Evil\n# x';
+  const backend = memoryBackend({ 'secret/data/x': { v: nasty, w: "it's \"quoted\" #not-a-comment" } });
+  const r = await run('kind: X\na: <path:secret/data/x#v>\nb: "<path:secret/data/x#w>"\nc: |\n  <path:secret/data/x#v>\nd:\n  - <path:secret/data/x#v>\n', backend);
+  const all = docs(r.output);
+  t.is(all.length, 1);
+  t.deepEqual(all[0], { kind: 'X', a: nasty, b: "it's \"quoted\" #not-a-comment", c: `${nasty}\n`, d: [nasty] });
+});
+
+test('placeholders inside kind: List items follow each item’s annotations', async (t) => {
+  const r = await run(
+    'apiVersion: v1\nkind: List\nitems:\n- kind: ConfigMap\n  metadata:\n    name: a\n    annotations:\n      avp.kubernetes.io/path: secret/data/app\n  data:\n    u: <user>\n- kind: ConfigMap\n  metadata:\n    name: b\n  data:\n    u: <user>\n    v: <path:secret/data/other#key>\n',
+    memoryBackend(secrets),
+  );
+  t.deepEqual(r.errors, []);
+  const list = docs(r.output)[0] as { items: Array<{ data: unknown }> };
+  t.deepEqual(list.items.map((i) => i.data), [{ u: 'alice' }, { u: '<user>', v: 'other-value' }]);
+});
+
+test('the default modifier is used when the key is missing', async (t) => {
+  const r = await run('kind: X\na: <path:secret/data/app#nope | default "fallback value">\nb: <path:secret/data/app#user | default "unused">\n', memoryBackend(secrets));
+  t.deepEqual(docs(r.output)[0], { kind: 'X', a: 'fallback value', b: 'alice' });
+});
+
+test('every problem in every document is reported at once, with locations and no output', async (t) => {
+  const input = [
+    'kind: ConfigMap\nmetadata:\n  name: one\ndata:\n  a: <path:secret/data/app#missing-key>',
+    'kind: ConfigMap\nmetadata:\n  name: two\ndata:\n  b: <path:secret/data/nowhere#k>\n  c: <path:secret/data/app#user | frobnicate>',
+    'kind: ConfigMap\nmetadata: {name: three\ndata: {a: <path:secret/data/app#user>\n',
+  ].join('\n---\n');
+  const r = await run(input, memoryBackend(secrets));
+  t.is(r.output, '');
+  const lines = r.errors.map(formatError);
+  t.is(r.errors.length, 4, lines.join('\n'));
+  t.true(lines.some((l) => l.includes('KEY_NOT_FOUND') && l.includes('stdin:5:6') && l.includes('document 1') && l.includes('ConfigMap/one') && l.includes('data.a')), lines.join('\n'));
+  t.true(lines.some((l) => l.includes('SECRET_NOT_FOUND') && l.includes('document 2') && l.includes('<path:secret/data/nowhere#k>')));
+  t.true(lines.some((l) => l.includes('UNKNOWN_MODIFIER') && l.includes('frobnicate')));
+  t.true(lines.some((l) => l.includes('YAML_PARSE') && l.includes('document 3')));
+});
+
+test('errors never contain a secret value', async (t) => {
+  const r = await run('kind: X\na: <path:secret/data/app#password | base64decode>\nb: <path:secret/data/app#password | jsonParse>\n', memoryBackend(secrets), { verbose: true });
+  t.true(r.errors.length >= 1);
+  for (const e of r.errors) t.false(formatError(e).includes('s3cr3t'), formatError(e));
+  t.false(r.stderr.includes('s3cr3t'));
+});
+
+test('AVP_PATH_VALIDATION rejects a path that does not match, before any read', async (t) => {
+  const backend = memoryBackend(secrets);
+  const r = await run('kind: X\na: <path:secret/data/../app#user>\nb: <path:secret/data/app#user>\n', backend, { pathValidation: /^secret\/data\/[a-z]+$/u });
+  t.is(r.errors.length, 1);
+  t.is(r.errors[0]?.code, 'PATH_VALIDATION');
+  t.deepEqual(backend.reads.map((x) => x.path), ['secret/data/app']);
+});
+
+test('an input with no manifests is an error unless allowed', async (t) => {
+  const r = await run('# only a comment\n---\n', memoryBackend(secrets));
+  t.is(r.errors[0]?.code, 'EMPTY_INPUT');
+  const allowed = await run('', memoryBackend(secrets), { allowEmpty: true });
+  t.deepEqual(allowed.errors, []);
+  t.is(allowed.output, '');
+});
+
+test('JSON documents are resolved and stay JSON', async (t) => {
+  const r = await run('{\n  "kind": "Secret",\n  "data": {"A": "<path:secret/data/app#user>", "N": "<path:secret/data/app#replicas>"}\n}', memoryBackend(secrets));
+  t.deepEqual(r.errors, []);
+  t.deepEqual(JSON.parse(r.output.replace(/^---\n/, '')), { kind: 'Secret', data: { A: 'alice', N: 3 } });
+});
+
+test('a placeholder may span lines inside a folded scalar', async (t) => {
+  const r = await run('kind: X\na: >-\n  <path:secret/data/app#json\n  | jsonPath\n  {.a.b}>\n', memoryBackend(secrets));
+  t.deepEqual(r.errors, []);
+  t.deepEqual(parse(r.output.replace(/^---\n/, '')), { kind: 'X', a: 'deep' });
+});
