@@ -34,6 +34,7 @@ export const SETTING = {
   vaultClientKey: 'VAULT_CLIENT_KEY',
   vaultSkipVerify: 'VAULT_SKIP_VERIFY',
   vaultTlsServerName: 'VAULT_TLS_SERVER_NAME',
+  vaultClientTimeout: 'VAULT_CLIENT_TIMEOUT',
 } as const;
 
 export type SettingName = (typeof SETTING)[keyof typeof SETTING];

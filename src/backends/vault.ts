@@ -1,7 +1,171 @@
+/**
+ * The Vault backend (`AVP_TYPE=vault`): KV v1 and v2 reads. Each mount's path and KV version is
+ * detected once per run (sys/internal/ui/mounts), so a KV v2 path may be written with or
+ * without `/data/`; when the token may not read that endpoint, AVP_KV_VERSION or the
+ * kv-version annotation decide, as in argocd-vault-plugin. Login happens on the first read.
+ */
+import { createAuth } from '../auth/index.js';
+import { cacheDirectory, createTokenCache, type TokenCache } from '../auth/token-cache.js';
+import type { AuthMethod } from '../auth/types.js';
+import { FALSE_WORDS, SETTING, TRUE_WORDS } from '../constants.js';
 import { VaultfillError } from '../errors.js';
 import type { BackendOptions } from './index.js';
-import type { Backend } from './types.js';
+import { missing } from './index.js';
+import type { Logger } from '../log.js';
+import type { Backend, SecretData, SecretRequest } from './types.js';
+import { createVaultHttp, vaultErrors, type VaultHttp, type VaultResponse } from './vault-http.js';
 
-export function createVaultBackend(_options: BackendOptions): Backend {
-  throw new VaultfillError('CONFIG', 'AVP_TYPE=vault is not available yet');
+interface Mount {
+  readonly path: string;
+  readonly kvVersion: 1 | 2;
+}
+
+export function createVaultBackend(options: BackendOptions): Backend {
+  const { config, logger, env } = options;
+  const address = config.setting(SETTING.vaultAddr);
+  if (!address) throw missing([SETTING.vaultAddr], config);
+  const auth = createAuth(config, env['HOME']);
+  const namespace = config.setting(SETTING.vaultNamespace);
+  const timeoutText = config.setting(SETTING.vaultClientTimeout) ?? '30';
+  if (!/^\d+(\.\d+)?$/.test(timeoutText) || Number(timeoutText) <= 0) throw new VaultfillError('CONFIG', `${SETTING.vaultClientTimeout} must be a number of seconds`);
+  const skip = config.setting(SETTING.vaultSkipVerify);
+  if (skip !== undefined && !TRUE_WORDS.has(skip) && !FALSE_WORDS.has(skip)) throw new VaultfillError('CONFIG', `${SETTING.vaultSkipVerify} must be true or false`);
+  const http = createVaultHttp({
+    address,
+    namespace,
+    caCert: config.setting(SETTING.vaultCaCert),
+    caPath: config.setting(SETTING.vaultCaPath),
+    clientCert: config.setting(SETTING.vaultClientCert),
+    clientKey: config.setting(SETTING.vaultClientKey),
+    skipVerify: skip !== undefined && TRUE_WORDS.has(skip),
+    tlsServerName: config.setting(SETTING.vaultTlsServerName),
+    timeoutMs: Number(timeoutText) * 1000,
+    retries: 3,
+  });
+  const cache =
+    options.disableTokenCache || auth.cacheIdentity === undefined
+      ? undefined
+      : createTokenCache(cacheDirectory(env), `${address}|${namespace ?? ''}|${auth.cacheIdentity}`, logger);
+  const session = createSession(http, auth, cache, logger);
+  const mounts = createMountFinder(http, session);
+
+  return {
+    get requests() {
+      return http.sent;
+    },
+    async read(request) {
+      const mount = await mounts.find(request.path);
+      const kvVersion = mount?.kvVersion ?? request.kvVersion;
+      const apiPath = kvVersion === 2 && mount ? dataPath(mount, request.path) : request.path;
+      const query = kvVersion === 2 && request.version !== undefined ? `?version=${request.version}` : '';
+      const response = await session.call((token) => http.request('GET', `${encodePath(apiPath)}${query}`, { token }));
+      return interpret(response, request, apiPath, kvVersion, Boolean(mount));
+    },
+  };
+}
+
+interface Session {
+  /** Runs a request with the token; on 403 with a token from a login, logs in afresh once and retries. */
+  call(fn: (token: string) => Promise<VaultResponse>): Promise<VaultResponse>;
+}
+
+function createSession(http: VaultHttp, auth: AuthMethod, cache: TokenCache | undefined, logger: Logger): Session {
+  let current: Promise<{ token: string; reusable: boolean }> | undefined;
+  const login = async (): Promise<{ token: string; reusable: boolean }> => {
+    const result = await auth.login(http);
+    if (cache) await cache.put(result);
+    logger.debug(`logged in to Vault with ${auth.name}`);
+    return { token: result.token, reusable: auth.cacheIdentity !== undefined };
+  };
+  const obtain = async (): Promise<{ token: string; reusable: boolean }> => {
+    if (!cache) return login();
+    return cache.locked(async () => {
+      const cached = await cache.get();
+      if (cached) {
+        logger.debug('using the cached Vault token');
+        return { token: cached, reusable: true };
+      }
+      return login();
+    });
+  };
+  let renewed: Promise<{ token: string; reusable: boolean }> | undefined;
+  return {
+    async call(fn) {
+      current ??= obtain();
+      const first = await current;
+      const response = await fn(first.token);
+      if (response.status !== 403 || !first.reusable) return response;
+      // The token was revoked or expired early: one fresh login for the whole run, then retry.
+      renewed ??= (async () => {
+        await cache?.drop();
+        logger.debug('Vault answered 403 to a cached or earlier token; logging in again');
+        return login();
+      })();
+      current = renewed;
+      return fn((await renewed).token);
+    },
+  };
+}
+
+function createMountFinder(http: VaultHttp, session: Session): { find(path: string): Promise<Mount | undefined> } {
+  const known: Mount[] = [];
+  const pending = new Map<string, Promise<Mount | undefined>>();
+  const lookup = async (path: string): Promise<Mount | undefined> => {
+    const response = await session.call((token) => http.request('GET', `sys/internal/ui/mounts/${encodePath(path)}`, { token }));
+    const data = (response.body as { data?: { path?: unknown; type?: unknown; options?: { version?: unknown } | null } } | undefined)?.data;
+    if (response.status !== 200 || typeof data?.path !== 'string' || (data.type !== 'kv' && data.type !== 'generic')) return undefined;
+    const mount: Mount = { path: data.path, kvVersion: data.options?.version === '2' ? 2 : 1 };
+    known.push(mount);
+    return mount;
+  };
+  return {
+    async find(path) {
+      const hit = known.find((m) => path.startsWith(m.path));
+      if (hit) return hit;
+      // Concurrent reads under one first segment share one lookup.
+      const segment = path.split('/')[0] ?? path;
+      let promise = pending.get(segment);
+      if (!promise) {
+        promise = lookup(path);
+        pending.set(segment, promise);
+      }
+      const found = await promise;
+      if (!found || path.startsWith(found.path)) return found;
+      return known.find((m) => path.startsWith(m.path)) ?? lookup(path);
+    },
+  };
+}
+
+function dataPath(mount: Mount, path: string): string {
+  const rest = path.slice(mount.path.length);
+  return rest.startsWith('data/') ? path : `${mount.path}data/${rest}`;
+}
+
+function interpret(response: VaultResponse, request: SecretRequest, apiPath: string, kvVersion: 1 | 2, detected: boolean): SecretData {
+  const body = response.body as { data?: { data?: unknown; metadata?: { deletion_time?: unknown; destroyed?: unknown } | null } | null } | undefined;
+  const version = request.version === undefined ? '' : ` version ${request.version}`;
+  const metadata = kvVersion === 2 ? body?.data?.metadata : undefined;
+  if (metadata?.destroyed === true || (typeof metadata?.deletion_time === 'string' && metadata.deletion_time !== '')) {
+    const how = metadata.destroyed === true ? 'destroyed' : 'deleted';
+    throw new VaultfillError('VERSION_DELETED', `${request.path}${version || ' (latest version)'} is ${how} in Vault; restore it (vault kv undelete) or pin another version`);
+  }
+  if (response.status === 200) {
+    const data = kvVersion === 2 ? body?.data?.data : body?.data;
+    if (data && typeof data === 'object' && !Array.isArray(data)) return data as SecretData;
+    throw new VaultfillError('SECRET_NOT_FOUND', `no data at ${apiPath}${version}`);
+  }
+  if (response.status === 404) {
+    if (request.version !== undefined) throw new VaultfillError('VERSION_NOT_FOUND', `no secret at ${apiPath}${version}`);
+    const hint = kvVersion === 2 && !detected && !apiPath.includes('/data/') ? '; KV v2 paths need /data/ (e.g. secret/data/app)' : '';
+    throw new VaultfillError('SECRET_NOT_FOUND', `no secret at ${apiPath}${hint}`);
+  }
+  if (response.status === 403) {
+    throw new VaultfillError('PERMISSION_DENIED', `permission denied reading ${apiPath}; the Vault token's policies must allow "read" on it`);
+  }
+  const reason = vaultErrors(response.body);
+  throw new VaultfillError('BACKEND_ERROR', `Vault answered HTTP ${response.status} reading ${apiPath}${reason ? `: ${reason}` : ''}`);
+}
+
+function encodePath(path: string): string {
+  return path.replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/');
 }

@@ -140,6 +140,10 @@ export function collect(parsed: ParsedChunk, options: CollectOptions): Collected
 function requestOf(p: Placeholder, scope: Scope): SecretRequest | VaultfillError {
   const path = p.path ?? scope.annotationPath;
   if (!path) return new VaultfillError('PLACEHOLDER_SYNTAX', 'a generic placeholder needs the avp.kubernetes.io/path annotation');
+  // HTTP clients resolve dot segments, which would read outside what AVP_PATH_VALIDATION allowed.
+  if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
+    return new VaultfillError('PLACEHOLDER_SYNTAX', `path "${path}" must not contain "." or ".." segments`);
+  }
   // AVP: KV v1 has no versions, so a version there is ignored.
   const written = p.path === undefined ? scope.secretVersion : p.version;
   if (scope.kvVersion === 1 || written === undefined) return { path, version: undefined, kvVersion: scope.kvVersion };
