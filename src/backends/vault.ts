@@ -48,6 +48,8 @@ export function createVaultBackend(options: BackendOptions): Backend {
       : createTokenCache(cacheDirectory(env), `${address}|${namespace ?? ''}|${auth.cacheIdentity}`, logger);
   const session = createSession(http, auth, cache, logger);
   const mounts = createMountFinder(http, session);
+  // The engine dedupes by path as written; `secret/app` and `secret/data/app` meet here.
+  const reads = new Map<string, Promise<SecretData>>();
 
   return {
     get requests() {
@@ -58,8 +60,15 @@ export function createVaultBackend(options: BackendOptions): Backend {
       const kvVersion = mount?.kvVersion ?? request.kvVersion;
       const apiPath = kvVersion === 2 && mount ? dataPath(mount, request.path) : request.path;
       const query = kvVersion === 2 && request.version !== undefined ? `?version=${request.version}` : '';
-      const response = await session.call((token) => http.request('GET', `${encodePath(apiPath)}${query}`, { token }));
-      return interpret(response, request, apiPath, kvVersion, Boolean(mount));
+      const key = `${apiPath}${query}`;
+      let read = reads.get(key);
+      if (!read) {
+        read = session
+          .call((token) => http.request('GET', `${encodePath(apiPath)}${query}`, { token }))
+          .then((response) => interpret(response, request, apiPath, kvVersion, Boolean(mount)));
+        reads.set(key, read);
+      }
+      return read;
     },
   };
 }

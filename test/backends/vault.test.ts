@@ -1,0 +1,230 @@
+/** The Vault backend and auth methods against the real test Vault (test/vault/server). */
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { vaultfill } from '../helpers/cli.js';
+import { startProxy } from '../helpers/proxy.js';
+import { sharedTestVault, startTestVault, type TestVault } from '../vault/harness.js';
+
+const uniq = (): string => randomUUID().slice(0, 8);
+const docs = (text: string): unknown[] => parseAllDocuments(text).map((d) => d.toJS());
+const noCache = (): string => mkdtempSync(path.join(tmpdir(), 'vaultfill-cache-'));
+
+async function seed(vault: TestVault, apiPath: string, data: Record<string, unknown>): Promise<void> {
+  const body = apiPath.startsWith('secret/') ? { data } : data;
+  const r = await vault.request('POST', apiPath, body);
+  if (r.status >= 300) throw new Error(`seeding ${apiPath}: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+async function policyToken(vault: TestVault, policy: string): Promise<string> {
+  const name = `p-${uniq()}`;
+  await vault.request('PUT', `sys/policies/acl/${name}`, { policy });
+  const r = await vault.request('POST', 'auth/token/create', { policies: [name], ttl: '1h' });
+  return r.body.auth.client_token as string;
+}
+
+test('token auth reads KV v2 paths with and without /data/, once per distinct secret', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  await seed(vault, `secret/data/${id}/app`, { user: 'alice', password: 'pw-vault-1', replicas: 3 });
+  await seed(vault, `secret/data/${id}/other`, { key: 'other-vault-value' });
+  const proxy = await startProxy(vault.address);
+  t.teardown(() => proxy.close());
+  const input = Array.from({ length: 20 }, (_, i) =>
+    `kind: ConfigMap\nmetadata:\n  name: c${i}\ndata:\n  u: <path:secret/data/${id}/app#user>\n  p: <path:secret/${id}/app#password>\n  o: <path:secret/data/${id}/other#key>\n`).join('---\n') +
+    `---\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: <path:secret/data/${id}/app#replicas>\n`;
+  const r = await vaultfill(['generate', '-'], { input, env: { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'token', VAULT_ADDR: proxy.address, VAULT_TOKEN: vault.token } });
+  t.is(r.code, 0, r.stderr);
+  const all = docs(r.stdout) as Array<{ data?: Record<string, string>; spec?: { replicas: number } }>;
+  t.deepEqual(all[0]?.data, { u: 'alice', p: 'pw-vault-1', o: 'other-vault-value' });
+  t.is(all[20]?.spec?.replicas, 3);
+  t.is(proxy.count(`secret/data/${id}/app`, 'GET'), 1, 'one read for app, whichever way the path was written');
+  t.is(proxy.count(`secret/data/${id}/other`, 'GET'), 1);
+  t.is(proxy.count('sys/internal/ui/mounts/'), 1, 'the mount is detected once');
+});
+
+test('KV v1 mounts and KV v2 versions are read as asked', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  await vault.request('POST', `sys/mounts/kv1-${id}`, { type: 'kv', options: { version: '1' } });
+  await seed(vault, `kv1-${id}/app`, { user: 'v1-user' });
+  await seed(vault, `secret/data/${id}/v`, { token: 'first' });
+  await seed(vault, `secret/data/${id}/v`, { token: 'second' });
+  const input = `kind: Secret\nmetadata:\n  name: s\nstringData:\n  a: <path:kv1-${id}/app#user>\n  b: <path:secret/data/${id}/v#token#1>\n  c: <path:secret/data/${id}/v#token>\n`;
+  const r = await vaultfill(['generate', '-'], { input, env: { AVP_TYPE: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: vault.token } });
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual((docs(r.stdout)[0] as { stringData: unknown }).stringData, { a: 'v1-user', b: 'first', c: 'second' });
+});
+
+test('a deleted version and a missing path are clear errors naming the path', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  await seed(vault, `secret/data/${id}/gone`, { k: 'deleted-value-xyz' });
+  await vault.request('DELETE', `secret/data/${id}/gone`);
+  const input = `kind: X\na: <path:secret/data/${id}/gone#k>\nb: <path:secret/data/${id}/never#k>\n`;
+  const r = await vaultfill(['generate', '-'], { input, env: { AVP_TYPE: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: vault.token } });
+  t.is(r.code, 5);
+  t.is(r.stdout, '');
+  t.regex(r.stderr, new RegExp(`VERSION_DELETED.*secret/data/${id}/gone.*deleted`));
+  t.regex(r.stderr, new RegExp(`SECRET_NOT_FOUND.*secret/data/${id}/never`));
+  t.false(r.stderr.includes('deleted-value-xyz'));
+});
+
+test('permission denied names the path and leaks nothing', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  await seed(vault, `secret/data/${id}/allowed`, { k: 'ok-value' });
+  await seed(vault, `secret/data/${id}/forbidden`, { k: 'forbidden-value' });
+  const token = await policyToken(vault, `path "secret/data/${id}/allowed" { capabilities = ["read"] }`);
+  const input = `kind: X\na: <path:secret/data/${id}/allowed#k>\nb: <path:secret/data/${id}/forbidden#k>\n`;
+  const r = await vaultfill(['generate', '-'], { input, env: { AVP_TYPE: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: token } });
+  t.is(r.code, 5);
+  t.is(r.stdout, '');
+  t.regex(r.stderr, new RegExp(`PERMISSION_DENIED.*secret/data/${id}/forbidden`));
+  t.false(r.stderr.includes('ok-value'));
+  t.false(r.stderr.includes('forbidden-value'));
+});
+
+test('approle login, then a second run reuses the cached token without logging in', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  await vault.request('POST', `sys/auth/approle-${id}`, { type: 'approle' });
+  await vault.request('PUT', `sys/policies/acl/read-${id}`, { policy: `path "secret/data/${id}/*" { capabilities = ["read"] }\npath "sys/internal/ui/mounts/*" { capabilities = ["read"] }` });
+  await vault.request('POST', `auth/approle-${id}/role/argocd`, { token_policies: [`read-${id}`], token_ttl: '1h' });
+  const roleId = (await vault.request('GET', `auth/approle-${id}/role/argocd/role-id`)).body.data.role_id as string;
+  const secretId = (await vault.request('POST', `auth/approle-${id}/role/argocd/secret-id`)).body.data.secret_id as string;
+  await seed(vault, `secret/data/${id}/app`, { user: 'approle-user' });
+  const proxy = await startProxy(vault.address);
+  t.teardown(() => proxy.close());
+  const cache = noCache();
+  const env = { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'approle', AVP_ROLE_ID: roleId, AVP_SECRET_ID: secretId, AVP_MOUNT_PATH: `auth/approle-${id}`, VAULT_ADDR: proxy.address, XDG_CACHE_HOME: cache };
+  const input = `kind: X\na: <path:secret/data/${id}/app#user>\n`;
+  const first = await vaultfill(['generate', '-'], { input, env });
+  t.is(first.code, 0, first.stderr);
+  t.true(first.stdout.includes('approle-user'));
+  const second = await vaultfill(['generate', '-'], { input, env });
+  t.is(second.code, 0, second.stderr);
+  t.is(proxy.count(`auth/approle-${id}/login`, 'POST'), 1, 'the second run did not log in');
+
+  const dir = path.join(cache, 'vaultfill');
+  t.is(statSync(dir).mode & 0o777, 0o700);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  t.is(files.length, 1);
+  t.is(statSync(path.join(dir, files[0] ?? '')).mode & 0o777, 0o600);
+
+  // Revoke the cached token: the next run gets a 403, logs in once more and succeeds.
+  const cachedToken = (JSON.parse((await import('node:fs')).readFileSync(path.join(dir, files[0] ?? ''), 'utf8')) as { token: string }).token;
+  await vault.request('POST', 'auth/token/revoke', { token: cachedToken });
+  const third = await vaultfill(['generate', '-'], { input, env });
+  t.is(third.code, 0, third.stderr);
+  t.is(proxy.count(`auth/approle-${id}/login`, 'POST'), 2, 'one fresh login after the 403');
+  t.false(third.stderr.includes(cachedToken));
+  const fourth = await vaultfill(['generate', '-', '--disable-token-cache'], { input, env });
+  t.is(fourth.code, 0, fourth.stderr);
+  t.is(proxy.count(`auth/approle-${id}/login`, 'POST'), 3, '--disable-token-cache logs in');
+});
+
+test('userpass login reads with the user’s policy; a wrong password is an auth error', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  await vault.request('POST', `sys/auth/up-${id}`, { type: 'userpass' });
+  await vault.request('PUT', `sys/policies/acl/up-${id}`, { policy: `path "secret/data/${id}/*" { capabilities = ["read"] }` });
+  await vault.request('POST', `auth/up-${id}/users/argo`, { password: 'correct horse', token_policies: [`up-${id}`] });
+  await seed(vault, `secret/data/${id}/app`, { user: 'userpass-user' });
+  const base = { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'userpass', AVP_USERNAME: 'argo', AVP_MOUNT_PATH: `up-${id}`, VAULT_ADDR: vault.address, XDG_CACHE_HOME: noCache() };
+  const input = `kind: X\na: <path:secret/data/${id}/app#user>\n`;
+  const ok = await vaultfill(['generate', '-'], { input, env: { ...base, AVP_PASSWORD: 'correct horse' } });
+  t.is(ok.code, 0, ok.stderr);
+  t.true(ok.stdout.includes('userpass-user'));
+  const bad = await vaultfill(['generate', '-'], { input, env: { ...base, AVP_PASSWORD: 'wrong', XDG_CACHE_HOME: noCache() } });
+  t.is(bad.code, 4);
+  t.regex(bad.stderr, /AUTH_FAILED.*userpass login/);
+  t.false(bad.stderr.includes('wrong'), 'the password is not echoed');
+});
+
+test('kubernetes auth logs in with the service-account JWT via a TokenReview endpoint', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  const reviews: unknown[] = [];
+  const api = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      reviews.push(JSON.parse(body || '{}'));
+      res.writeHead(201, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({
+        apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview',
+        status: { authenticated: true, user: { username: 'system:serviceaccount:argocd:argocd-repo-server', uid: 'uid-1', groups: ['system:serviceaccounts'] } },
+      }));
+    });
+  });
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => api.close());
+  const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const jwt = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ iss: 'kubernetes/serviceaccount', sub: 'system:serviceaccount:argocd:argocd-repo-server', 'kubernetes.io/serviceaccount/namespace': 'argocd', 'kubernetes.io/serviceaccount/service-account.name': 'argocd-repo-server', 'kubernetes.io/serviceaccount/service-account.uid': 'uid-1' })}.c2ln`;
+  const tokenFile = path.join(noCache(), 'token');
+  writeFileSync(tokenFile, jwt);
+  await vault.request('POST', `sys/auth/k8s-${id}`, { type: 'kubernetes' });
+  const cfg = await vault.request('POST', `auth/k8s-${id}/config`, { kubernetes_host: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, disable_local_ca_jwt: true, token_reviewer_jwt: jwt });
+  t.true(cfg.status < 300, JSON.stringify(cfg.body));
+  await vault.request('PUT', `sys/policies/acl/k8s-${id}`, { policy: `path "secret/data/${id}/*" { capabilities = ["read"] }` });
+  const role = await vault.request('POST', `auth/k8s-${id}/role/argocd`, { bound_service_account_names: ['argocd-repo-server'], bound_service_account_namespaces: ['argocd'], token_policies: [`k8s-${id}`], audience: '' });
+  t.true(role.status < 300, JSON.stringify(role.body));
+  await seed(vault, `secret/data/${id}/app`, { user: 'k8s-user' });
+  const r = await vaultfill(['generate', '-'], {
+    input: `kind: X\na: <path:secret/data/${id}/app#user>\n`,
+    env: { ARGOCD_ENV_AVP_TYPE: 'vault', ARGOCD_ENV_AVP_AUTH_TYPE: 'k8s', ARGOCD_ENV_AVP_K8S_ROLE: 'argocd', ARGOCD_ENV_AVP_K8S_MOUNT_PATH: `auth/k8s-${id}`, ARGOCD_ENV_AVP_K8S_TOKEN_PATH: tokenFile, ARGOCD_ENV_VAULT_ADDR: vault.address, XDG_CACHE_HOME: noCache() },
+  });
+  t.is(r.code, 0, r.stderr);
+  t.true(r.stdout.includes('k8s-user'));
+  t.true(reviews.length >= 1, 'Vault asked the TokenReview endpoint');
+  t.false(r.stderr.includes(jwt));
+});
+
+test('a sealed Vault is a distinct error (exit 4)', async (t) => {
+  const vault = await startTestVault();
+  t.teardown(() => vault.stop());
+  const sealed = await vault.request('PUT', 'sys/seal');
+  t.true(sealed.status < 300);
+  const r = await vaultfill(['generate', '-'], { input: 'kind: X\na: <path:secret/data/x#y>\n', env: { AVP_TYPE: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: vault.token } });
+  t.is(r.code, 4);
+  t.regex(r.stderr, /BACKEND_SEALED.*sealed/);
+  t.is(r.stdout, '');
+});
+
+test('TLS: VAULT_CACERT verifies the server; without it the error says what to set', async (t) => {
+  const vault = await startTestVault({ tls: true });
+  t.teardown(() => vault.stop());
+  await seed(vault, 'secret/data/tls', { v: 'over-tls' });
+  const input = 'kind: X\na: <path:secret/data/tls#v>\n';
+  const env = { AVP_TYPE: 'vault', VAULT_ADDR: vault.address, VAULT_TOKEN: vault.token };
+  const ok = await vaultfill(['generate', '-'], { input, env: { ...env, VAULT_CACERT: vault.caFile ?? '' } });
+  t.is(ok.code, 0, ok.stderr);
+  t.true(ok.stdout.includes('over-tls'));
+  const bad = await vaultfill(['generate', '-'], { input, env });
+  t.is(bad.code, 4);
+  t.regex(bad.stderr, /TLS .* failed .*VAULT_CACERT/);
+  const skipped = await vaultfill(['generate', '-'], { input, env: { ...env, VAULT_SKIP_VERIFY: 'true' } });
+  t.is(skipped.code, 0, skipped.stderr);
+  const notSkipped = await vaultfill(['generate', '-'], { input, env: { ...env, VAULT_SKIP_VERIFY: 'false' } });
+  t.is(notSkipped.code, 4, 'VAULT_SKIP_VERIFY=false keeps verification on');
+});
+
+test('an unreachable Vault is a distinct error (exit 4) naming the address', async (t) => {
+  const r = await vaultfill(['generate', '-'], { input: 'kind: X\na: <path:secret/data/x#y>\n', env: { AVP_TYPE: 'vault', VAULT_ADDR: 'http://127.0.0.1:9', VAULT_TOKEN: 't' } });
+  t.is(r.code, 4);
+  t.regex(r.stderr, /BACKEND_UNREACHABLE.*127\.0\.0\.1:9/);
+  t.is(r.stderr.trim().split('\n').length, 1, 'reported once, not per placeholder');
+});
+
+test('missing Vault settings are listed together with the sources consulted', async (t) => {
+  const r = await vaultfill(['generate', '-'], { input: 'kind: X\na: <path:secret/data/x#y>\n', env: { ARGOCD_ENV_AVP_TYPE: 'vault', ARGOCD_ENV_AVP_AUTH_TYPE: 'approle', ARGOCD_ENV_VAULT_ADDR: 'http://127.0.0.1:9', HOME: noCache() } });
+  t.is(r.code, 2);
+  t.regex(r.stderr, /missing setting AVP_ROLE_ID, AVP_SECRET_ID for AVP_AUTH_TYPE=approle/);
+  t.regex(r.stderr, /ARGOCD_ENV_ variables: AVP_AUTH_TYPE, AVP_TYPE, VAULT_ADDR/);
+});
