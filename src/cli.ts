@@ -11,6 +11,7 @@ import { VERSION } from './constants.js';
 import { EXIT, VaultfillError, VaultfillErrors, exitCodeOf, formatError } from './errors.js';
 import { generate } from './generate.js';
 import { readInput } from './input/read.js';
+import { kubeSecretReader } from './kube/secret.js';
 import { createLogger, type Logger } from './log.js';
 
 export interface MainOptions {
@@ -83,6 +84,7 @@ export async function main(options: MainOptions): Promise<number> {
       configPath: values['config-path'],
       secretName: values['secret-name'],
       secretsFile: values['secrets-file'],
+      readSecret: kubeSecretReader(options.env),
     });
     logger.debug(config.provenance);
     const sources = await readInput(rest[0] as string, options.stdin);

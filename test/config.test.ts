@@ -1,0 +1,77 @@
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { VaultfillErrors } from '../src/errors.js';
+import { vaultfill } from './helpers/cli.js';
+
+const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'vaultfill-config-'));
+
+test('ARGOCD_ENV_X beats X, which beats the config file, which beats the Secret', async (t) => {
+  const dir = tmp();
+  const file = path.join(dir, 'c.yaml');
+  writeFileSync(file, 'AVP_KV_VERSION: "1"\nAVP_CONCURRENCY: "3"\nVAULT_ADDR: http://from-file\nAVP_AUTH_TYPE: approle\n');
+  const config = await loadConfig({
+    env: { ARGOCD_ENV_VAULT_ADDR: 'http://from-argocd', VAULT_ADDR: 'http://from-env', AVP_CONCURRENCY: '5', UNRELATED: 'x' },
+    configPath: file,
+    secretName: 'argocd:vaultfill',
+    readSecret: async () => ({ AVP_AUTH_TYPE: 'userpass', AVP_ROLE_ID: 'from-secret' }),
+  });
+  t.is(config.setting('VAULT_ADDR'), 'http://from-argocd');
+  t.is(config.concurrency, 5);
+  t.is(config.kvVersion, 1);
+  t.is(config.setting('AVP_AUTH_TYPE'), 'approle');
+  t.is(config.setting('AVP_ROLE_ID'), 'from-secret');
+  t.regex(config.provenance, /ARGOCD_ENV_ variables: VAULT_ADDR; environment: AVP_CONCURRENCY, VAULT_ADDR; config file .*c\.yaml: AVP_AUTH_TYPE, AVP_CONCURRENCY, AVP_KV_VERSION, VAULT_ADDR; Secret argocd\/vaultfill: AVP_AUTH_TYPE, AVP_ROLE_ID/);
+  t.false(config.provenance.includes('from-'), 'provenance names settings, never values');
+});
+
+test('config files may be JSON or dotenv lines', async (t) => {
+  const dir = tmp();
+  writeFileSync(path.join(dir, 'c.json'), '{"AVP_TYPE": "file", "AVP_SECRETS_FILE": "/s.yaml"}');
+  writeFileSync(path.join(dir, 'c.env'), '# comment\nexport AVP_TYPE=vault\nVAULT_ADDR="http://v:8200"\n');
+  const json = await loadConfig({ env: {}, configPath: path.join(dir, 'c.json') });
+  t.is(json.type, 'file');
+  t.is(json.secretsFile, '/s.yaml');
+  const dotenv = await loadConfig({ env: {}, configPath: path.join(dir, 'c.env') });
+  t.is(dotenv.type, 'vault');
+  t.is(dotenv.setting('VAULT_ADDR'), 'http://v:8200');
+});
+
+test('invalid settings are reported together', async (t) => {
+  const error = await t.throwsAsync(loadConfig({ env: { AVP_TYPE: 'aws', AVP_KV_VERSION: '3', AVP_PATH_VALIDATION: '(', AVP_CONCURRENCY: '0' } }), { instanceOf: VaultfillErrors });
+  t.deepEqual(error?.errors.map((e) => e.message.split(' ')[0]), ['AVP_TYPE', 'AVP_KV_VERSION', 'AVP_PATH_VALIDATION', 'AVP_CONCURRENCY']);
+});
+
+test('-s reads settings from a Kubernetes Secret through the in-cluster API', async (t) => {
+  const dir = tmp();
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'ca.crt')], { stdio: 'ignore' });
+  writeFileSync(path.join(dir, 'token'), 'sa-token-123');
+  writeFileSync(path.join(dir, 'secrets.yaml'), 'secrets:\n  - path: secret/data/app\n    data: {user: from-secret-backend}\n');
+  const seen: string[] = [];
+  const api = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'ca.crt')) }, (req, res) => {
+    seen.push(`${req.url} ${req.headers.authorization}`);
+    if (req.url !== '/api/v1/namespaces/argocd/secrets/vaultfill-config') {
+      res.writeHead(404).end('{}');
+      return;
+    }
+    const b64 = (s: string): string => Buffer.from(s).toString('base64');
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'Secret', data: { AVP_TYPE: b64('file'), AVP_SECRETS_FILE: b64(path.join(dir, 'secrets.yaml')) } }));
+  });
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => api.close());
+  const env = { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String((api.address() as AddressInfo).port), AVP_K8S_TOKEN_PATH: path.join(dir, 'token') };
+  const r = await vaultfill(['generate', '-', '-s', 'vaultfill-config'], { input: 'kind: X\na: <path:secret/data/app#user>\n', env });
+  t.is(r.code, 0, r.stderr);
+  t.true(r.stdout.includes('from-secret-backend'));
+  t.deepEqual(seen, ['/api/v1/namespaces/argocd/secrets/vaultfill-config Bearer sa-token-123']);
+  const missing = await vaultfill(['generate', '-', '-s', 'other:nope'], { input: 'kind: X\n', env });
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /Secret other\/nope \(--secret-name\) not found/);
+});
