@@ -103,7 +103,7 @@ export async function main(options: MainOptions): Promise<number> {
         `resolve ${stats.ms.resolve}, write ${stats.ms.write}`,
     );
     if (result.errors.length) return report(logger, result.errors);
-    stdout.write(result.output);
+    await write(stdout, result.output);
     return EXIT.ok;
   } catch (error) {
     if (error instanceof VaultfillErrors) return report(logger, error.errors);
@@ -111,6 +111,19 @@ export async function main(options: MainOptions): Promise<number> {
     logger.error(`error INTERNAL: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return EXIT.internal;
   }
+}
+
+/** Writes documents in batches of about 1 MB: no single copy of the whole output in memory. */
+async function write(stdout: Writable, documents: readonly string[]): Promise<void> {
+  let batch = '';
+  for (const doc of documents) {
+    batch += doc;
+    if (batch.length >= 1 << 20) {
+      if (!stdout.write(batch)) await new Promise((resolve) => stdout.once('drain', resolve));
+      batch = '';
+    }
+  }
+  if (batch) stdout.write(batch);
 }
 
 function report(logger: Logger, errors: readonly VaultfillError[]): number {

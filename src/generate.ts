@@ -8,8 +8,8 @@ import type { Config } from './config.js';
 import { VaultfillError } from './errors.js';
 import type { Source } from './input/read.js';
 import type { Logger } from './log.js';
-import { joinDocuments, parseChunk, serialize, splitDocuments, type ParsedChunk } from './manifest/documents.js';
-import { collect, type Slot } from './placeholder/collect.js';
+import { framed, parseChunk, serialize, splitDocuments, type Chunk, type ParsedChunk } from './manifest/documents.js';
+import { collect, type CollectOptions, type Slot } from './placeholder/collect.js';
 import { substitute } from './placeholder/substitute.js';
 import { resolveSecrets } from './secrets/resolve.js';
 
@@ -21,8 +21,8 @@ export interface GenerateOptions {
 }
 
 export interface GenerateResult {
-  /** The finished manifests; empty when there are errors. */
-  readonly output: string;
+  /** The finished manifests, one framed document each; empty when there are errors. */
+  readonly output: readonly string[];
   readonly errors: readonly VaultfillError[];
   readonly stats: Stats;
 }
@@ -49,29 +49,10 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
   stats.documents = chunks.length;
   lap('read');
   const errors: VaultfillError[] = [];
-  if (!chunks.length && !options.allowEmpty) {
-    const what = sources.length ? sources.map((s) => s.name).join(', ') : 'the directory (no *.yaml, *.yml or *.json files)';
-    errors.push(
-      new VaultfillError('EMPTY_INPUT', `no manifests in ${what}; a failed render upstream would otherwise prune every resource of the app (pass --allow-empty if this is intended)`),
-    );
-  }
-
-  const parsed = new Map<number, ParsedChunk>();
-  const slots: Slot[] = [];
-  chunks.forEach((chunk, i) => {
-    if (!chunk.candidate) return;
-    const result = parseChunk(chunk);
-    if (result instanceof VaultfillError) {
-      errors.push(result);
-      return;
-    }
-    const found = collect(result, options.config);
-    errors.push(...found.errors);
-    if (found.slots.length) {
-      slots.push(...found.slots);
-      parsed.set(i, result);
-    }
-  });
+  const empty = emptyInputError(sources, chunks, options.allowEmpty);
+  if (empty) errors.push(empty);
+  const { parsed, slots, errors: found } = parseAndCollect(chunks, options.config);
+  errors.push(...found);
   stats.parsed = chunks.filter((c) => c.candidate).length;
   stats.placeholders = slots.reduce((n, s) => n + s.references.length, 0);
   lap('parse');
@@ -83,11 +64,50 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
   errors.push(...substitute(slots, secrets));
   lap('resolve');
 
-  if (errors.length) return { output: '', errors, stats };
-  const output = joinDocuments(chunks.map((chunk, i) => {
+  if (errors.length) return { output: [], errors, stats };
+  const output = chunks.map((chunk, i) => {
     const edited = parsed.get(i);
-    return edited ? serialize(edited) : chunk.text;
-  }));
+    return framed(edited ? serialize(edited) : chunk.text);
+  });
   lap('write');
   return { output, errors, stats };
+}
+
+/** The parse + collect step, shared by generate and check. */
+export interface Collection {
+  /** The parsed chunks that hold slots (the only ones serialized again), by index in the chunk list. */
+  readonly parsed: ReadonlyMap<number, ParsedChunk>;
+  readonly slots: readonly Slot[];
+  readonly errors: readonly VaultfillError[];
+}
+
+export function parseAndCollect(chunks: readonly Chunk[], config: CollectOptions): Collection {
+  const parsed = new Map<number, ParsedChunk>();
+  const slots: Slot[] = [];
+  const errors: VaultfillError[] = [];
+  chunks.forEach((chunk, i) => {
+    if (!chunk.candidate) return;
+    const result = parseChunk(chunk);
+    if (result instanceof VaultfillError) {
+      errors.push(result);
+      return;
+    }
+    const found = collect(result, config);
+    errors.push(...found.errors);
+    if (found.slots.length) {
+      slots.push(...found.slots);
+      parsed.set(i, result);
+    }
+  });
+  return { parsed, slots, errors };
+}
+
+/** EMPTY_INPUT when there are no manifests and --allow-empty was not given. */
+export function emptyInputError(sources: readonly Source[], chunks: readonly Chunk[], allowEmpty: boolean): VaultfillError | undefined {
+  if (chunks.length || allowEmpty) return undefined;
+  const what = sources.length ? sources.map((s) => s.name).join(', ') : 'the directory (no *.yaml, *.yml or *.json files)';
+  return new VaultfillError(
+    'EMPTY_INPUT',
+    `no manifests in ${what}; a failed render upstream would otherwise prune every resource of the app (pass --allow-empty if this is intended)`,
+  );
 }

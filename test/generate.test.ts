@@ -192,7 +192,7 @@ test('errors never contain a secret value', async (t) => {
 
 test('AVP_PATH_VALIDATION rejects a path that does not match, before any read', async (t) => {
   const backend = memoryBackend(secrets);
-  const r = await run('kind: X\na: <path:secret/data/../app#user>\nb: <path:secret/data/app#user>\n', backend, { pathValidation: /^secret\/data\/[a-z]+$/u });
+  const r = await run('kind: X\na: <path:secret/data/team-b/app#user>\nb: <path:secret/data/app#user>\n', backend, { pathValidation: /^secret\/data\/[a-z]+$/u });
   t.is(r.errors.length, 1);
   t.is(r.errors[0]?.code, 'PATH_VALIDATION');
   t.deepEqual(backend.reads.map((x) => x.path), ['secret/data/app']);
@@ -216,4 +216,13 @@ test('a placeholder may span lines inside a folded scalar', async (t) => {
   const r = await run('kind: X\na: >-\n  <path:secret/data/app#json\n  | jsonPath\n  {.a.b}>\n', memoryBackend(secrets));
   t.deepEqual(r.errors, []);
   t.deepEqual(parse(r.output.replace(/^---\n/, '')), { kind: 'X', a: 'deep' });
+});
+
+test('paths with dot segments are rejected, so no client can resolve them outside the allowed prefix', async (t) => {
+  const backend = memoryBackend(secrets);
+  const r = await run('kind: X\na: <path:secret/data/app/../../sys/raw#k>\n---\nkind: Y\nmetadata:\n  annotations:\n    avp.kubernetes.io/path: secret/./data/app\nb: <user>\n', backend, {
+    pathValidation: /^secret\/data\/app/u,
+  });
+  t.deepEqual(r.errors.map((e) => e.code), ['PLACEHOLDER_SYNTAX', 'PLACEHOLDER_SYNTAX']);
+  t.is(backend.reads.length, 0);
 });

@@ -26,44 +26,45 @@ export interface ParsedChunk {
 
 // A line that starts (`---`) or ends (`...`) a document. YAML forbids both at column 0 inside
 // any scalar, so splitting on them is exact without parsing.
-const MARKER = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/;
-const BARE_MARKER = /^(?:---|\.\.\.)[ \t]*(?:#.*)?\r?$/;
+const MARKER_LINE = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)[^\n]*\n?/gm;
+const BARE_MARKER = /^(?:---|\.\.\.)[ \t]*(?:#.*)?\r?\n?$/;
 const CONTENT_LINE = /^[ \t]*[^\s#]/m;
 // Anything that could need work: an inline placeholder, an annotation path (generic
 // placeholders), or a Secret (base64-encoded placeholders).
 const CANDIDATE = /<path:|avp\.kubernetes\.io\/path|\bkind["']?[ \t]*:[ \t]*["']?Secret\b/;
 
+/** Documents of a source, as substrings of its text (no copies), without empty ones. */
 export function splitDocuments(source: Source): Chunk[] {
+  const { text } = source;
   const chunks: Chunk[] = [];
-  const lines = source.text.split('\n');
-  let start = 0;
-  let buffer: string[] = [];
-  const flush = (): void => {
-    const text = buffer.join('\n');
-    if (CONTENT_LINE.test(text)) {
-      const body = text.endsWith('\n') ? text : `${text}\n`;
-      chunks.push({ source, index: chunks.length + 1, text: body, line: start + 1, candidate: CANDIDATE.test(body) });
-    }
-    buffer = [];
+  let line = 1;
+  let counted = 0;
+  const lineAt = (offset: number): number => {
+    for (let i = text.indexOf('\n', counted); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+    counted = offset;
+    return line;
   };
-  lines.forEach((line, i) => {
-    if (MARKER.test(line)) {
-      flush();
-      start = i;
-      if (BARE_MARKER.test(line)) {
-        start = i + 1;
-        return;
-      }
-      if (line.startsWith('...')) {
-        start = i + 1;
-        return;
-      }
-    }
-    buffer.push(line);
-  });
-  // The final split element is the text after the last newline: not a line of its own.
-  if (buffer.length && buffer[buffer.length - 1] === '') buffer.pop();
-  flush();
+  const add = (from: number, to: number): void => {
+    if (to <= from) return;
+    const body = text.slice(from, to);
+    if (!CONTENT_LINE.test(body)) return;
+    chunks.push({
+      source,
+      index: chunks.length + 1,
+      text: body.endsWith('\n') ? body : `${body}\n`,
+      line: lineAt(from),
+      candidate: CANDIDATE.test(body),
+    });
+  };
+  let start = 0;
+  MARKER_LINE.lastIndex = 0;
+  for (let m = MARKER_LINE.exec(text); m; m = MARKER_LINE.exec(text)) {
+    add(start, m.index);
+    // `--- !tag` or `--- value` starts a document whose first line is the marker line itself.
+    start = m[0].startsWith('---') && !BARE_MARKER.test(m[0]) ? m.index : m.index + m[0].length;
+    if (m[0] === '') MARKER_LINE.lastIndex++;
+  }
+  add(start, text.length);
   return chunks;
 }
 
@@ -82,7 +83,8 @@ export function parseChunk(chunk: Chunk): ParsedChunk | VaultfillError {
     const error = doc.errors[0];
     if (error) {
       const pos = lines.linePos(error.pos[0]);
-      const message = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML';
+      const first = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML';
+      const message = /call stack/i.test(first) ? 'the document is nested too deeply to parse' : first;
       return new VaultfillError('YAML_PARSE', message, {
         location: { source: chunk.source.name, line: chunk.line + pos.line - 1, column: pos.col, document: chunk.index },
       });
@@ -97,7 +99,7 @@ export function serialize(parsed: ParsedChunk): string {
   return out.endsWith('\n') ? out : `${out}\n`;
 }
 
-/** Joins documents into one YAML stream. */
-export function joinDocuments(texts: readonly string[]): string {
-  return texts.map((t) => `---\n${t}`).join('');
+/** A document as it is written into the output stream. */
+export function framed(text: string): string {
+  return text.startsWith('---') ? text : `---\n${text}`;
 }

@@ -90,8 +90,13 @@ export function collect(parsed: ParsedChunk, options: CollectOptions): Collected
       for (const p of node.items) walk(p.value as Node | null, join(path, keyText(p)), node, p, scope);
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => walk(item as Node | null, `${path}[${i}]`, node, undefined, scope));
-    } else if (isScalar(node) && parent && typeof node.value === 'string' && isStringTag(node)) {
-      visitString(node, node.value, path, parent, pair, scope);
+    } else if (isScalar(node) && parent && typeof node.value === 'string') {
+      if (isStringTag(node)) visitString(node, node.value, path, parent, pair, scope);
+      else if (findPlaceholders(node.value, scope.mode).length && node.tag !== BINARY) {
+        // Left alone, the placeholder would reach the cluster verbatim.
+        const location = locate(node.range?.[0] ?? 0, { resource: scope.resource.label, yamlPath: path });
+        out.errors.push(new VaultfillError('PLACEHOLDER_SYNTAX', `a placeholder under the tag ${node.tag} is not resolved; remove the tag`, { location }));
+      }
     }
   };
 
@@ -218,6 +223,8 @@ function join(path: string, key: string): string {
   if (!path) return segment.startsWith('[') ? segment : segment;
   return segment.startsWith('[') ? `${path}${segment}` : `${path}.${segment}`;
 }
+
+const BINARY = 'tag:yaml.org,2002:binary';
 
 function isStringTag(node: Scalar): boolean {
   return node.tag === undefined || node.tag === 'tag:yaml.org,2002:str';

@@ -30,7 +30,8 @@ export function memoryBackend(secrets: Record<string, SecretData | SecretData[]>
   };
 }
 
-export interface Run extends GenerateResult {
+export interface Run extends Omit<GenerateResult, 'output'> {
+  readonly output: string;
   readonly stderr: string;
   readonly messages: string[];
 }
@@ -52,5 +53,5 @@ export async function run(
     allowEmpty: options.allowEmpty ?? false,
     logger,
   });
-  return { ...result, stderr: written, messages: result.errors.map((e) => e.message) };
+  return { ...result, output: result.output.join(''), stderr: written, messages: result.errors.map((e) => e.message) };
 }
