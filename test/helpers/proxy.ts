@@ -24,12 +24,16 @@ export interface Proxy {
 export async function startProxy(target: string): Promise<Proxy> {
   const upstream = new URL(target);
   const requests: Recorded[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
   const proxy: Proxy = {
     address: '',
     requests,
     fault: undefined,
     count: (prefix, method) => requests.filter((r) => r.path.startsWith(`/v1/${prefix}`) && (!method || r.method === method)).length,
     close: () => new Promise((resolve) => {
+      closed = true;
+      timers.forEach(clearTimeout);
       server.closeAllConnections();
       server.close(() => resolve());
     }),
@@ -48,8 +52,12 @@ export async function startProxy(target: string): Promise<Proxy> {
       return;
     }
     const forward = (): void => {
+      if (closed) {
+        res.destroy();
+        return;
+      }
       const out = http.request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent: false },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
@@ -58,7 +66,13 @@ export async function startProxy(target: string): Promise<Proxy> {
       out.on('error', () => res.destroy());
       req.pipe(out);
     };
-    if (fault && 'delayMs' in fault) setTimeout(forward, fault.delayMs);
+    if (fault && 'delayMs' in fault) {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        forward();
+      }, fault.delayMs);
+      timers.add(timer);
+    }
     else forward();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
