@@ -9,6 +9,7 @@ import type { Backend } from './backends/types.js';
 import { loadConfig, type Env } from './config.js';
 import { VERSION } from './constants.js';
 import { EXIT, VaultfillError, VaultfillErrors, exitCodeOf, formatError } from './errors.js';
+import { runCheck } from './check.js';
 import { generate } from './generate.js';
 import { readInput } from './input/read.js';
 import { kubeSecretReader } from './kube/secret.js';
@@ -26,6 +27,8 @@ export const HELP = `vaultfill ${VERSION}: fills <path:…#key> placeholders in 
 
 Usage:
   vaultfill generate <path|->   render manifests from a file, a directory or stdin (-)
+  vaultfill check <path|->      dry run: list every placeholder and whether it resolves
+                                (secrets are read, values are never printed)
   vaultfill version             print the version
   vaultfill help                print this help
 
@@ -37,6 +40,11 @@ Options for generate:
       --allow-empty             accept input without manifests (empty output, exit 0)
       --verbose                 diagnostics on stderr (values are never printed)
   -h, --help                    print this help
+
+Options for check (and those of generate above):
+      --offline                 grammar and annotation checks only; no backend is contacted
+  -o, --output <text|json>      report format (default text: a table on a terminal, plain
+                                lines when piped; colour only on a terminal, never with NO_COLOR)
 
 Settings come from the environment with argocd-vault-plugin's names (AVP_TYPE, AVP_AUTH_TYPE,
 VAULT_ADDR, …); ARGOCD_ENV_<NAME> overrides <NAME>. Exit codes: 0 ok, 1 internal error,
@@ -58,6 +66,8 @@ export async function main(options: MainOptions): Promise<number> {
         'disable-token-cache': { type: 'boolean', default: false },
         'allow-empty': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
+        offline: { type: 'boolean', default: false },
+        output: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -74,6 +84,36 @@ export async function main(options: MainOptions): Promise<number> {
     stdout.write(`vaultfill ${VERSION}\n`);
     return EXIT.ok;
   }
+  // ── check: a report on stdout (see src/check.ts) ──
+  if (command === 'check') {
+    if (rest.length !== 1) return usage(stderr, 'check takes exactly one <path> or - for stdin');
+    const output = values.output ?? 'text';
+    if (output !== 'text' && output !== 'json') return usage(stderr, `--output takes text or json, not "${output}"`);
+    const logger = createLogger(stderr, values.verbose);
+    try {
+      const result = await runCheck({
+        target: rest[0] as string,
+        stdin: options.stdin,
+        env: options.env,
+        configPath: values['config-path'],
+        secretName: values['secret-name'],
+        secretsFile: values['secrets-file'],
+        disableTokenCache: values['disable-token-cache'],
+        allowEmpty: values['allow-empty'],
+        offline: values.offline,
+        json: output === 'json',
+        tty: (stdout as Writable & { isTTY?: boolean }).isTTY === true,
+        logger,
+      });
+      stdout.write(result.text);
+      return result.exitCode;
+    } catch (error) {
+      logger.error(`error INTERNAL: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      return EXIT.internal;
+    }
+  }
+  if (values.offline || values.output !== undefined) return usage(stderr, '--offline and --output are options of check');
+  // ── end check ──
   if (command !== 'generate') return usage(stderr, command ? `unknown command "${command}"` : 'no command given');
   if (rest.length !== 1) return usage(stderr, 'generate takes exactly one <path> or - for stdin');
 
@@ -87,7 +127,9 @@ export async function main(options: MainOptions): Promise<number> {
       readSecret: kubeSecretReader(options.env),
     });
     logger.debug(config.provenance);
+    const reading = performance.now();
     const sources = await readInput(rest[0] as string, options.stdin);
+    const readMs = Math.round(performance.now() - reading);
     let backend: Promise<Backend> | undefined;
     const result = await generate(sources, {
       config,
@@ -97,10 +139,11 @@ export async function main(options: MainOptions): Promise<number> {
     });
     const { stats } = result;
     const requests = backend ? await backend.then((b) => b.requests, () => 0) : 0;
+    const { ms } = stats;
     logger.debug(
-      `${sources.length} source(s), ${stats.documents} document(s), ${stats.parsed} parsed, ${stats.placeholders} placeholder(s), ` +
-        `${stats.secrets} distinct secret(s), ${requests} backend request(s); ms: read ${stats.ms.read}, parse ${stats.ms.parse}, ` +
-        `resolve ${stats.ms.resolve}, write ${stats.ms.write}`,
+      `${sources.length} source(s), ${stats.documents} document(s) read, ${stats.parsed} parsed, ${stats.placeholders} placeholder(s), ` +
+        `${stats.secrets} distinct secret(s), ${requests} backend request(s); ms: read ${readMs + ms.read}, parse ${ms.parse}, ` +
+        `resolve ${ms.resolve}, write ${ms.write}, total ${readMs + ms.read + ms.parse + ms.resolve + ms.write}`,
     );
     if (result.errors.length) return report(logger, result.errors);
     await write(stdout, result.output);
