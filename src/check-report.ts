@@ -80,11 +80,9 @@ export function createRedactor(): Redactor {
   };
 }
 
-export function toReportedError(error: VaultfillError, redactor: Redactor): ReportedError {
-  const loc = error.location ?? {};
+/** The location fields every report row carries, `null` when unknown. */
+export function locationFields(loc: Location = {}): Pick<ReportedError, 'source' | 'line' | 'column' | 'document' | 'resource' | 'yamlPath'> {
   return {
-    code: error.code,
-    message: redactor.clean(error.message),
     source: loc.source ?? null,
     line: loc.line ?? null,
     column: loc.column ?? null,
@@ -92,6 +90,10 @@ export function toReportedError(error: VaultfillError, redactor: Redactor): Repo
     resource: loc.resource ?? null,
     yamlPath: loc.yamlPath ?? null,
   };
+}
+
+export function toReportedError(error: VaultfillError, redactor: Redactor): ReportedError {
+  return { code: error.code, message: redactor.clean(error.message), ...locationFields(error.location) };
 }
 
 export function renderJson(report: CheckReport): string {

@@ -57,7 +57,7 @@ import type { Reference, Slot } from './placeholder/collect.js';
 import { findPlaceholders } from './placeholder/grammar.js';
 import { substitute } from './placeholder/substitute.js';
 import { resolveSecrets, type SecretResult } from './secrets/resolve.js';
-import { createRedactor, renderJson, renderText, toReportedError, type CheckReport, type CheckedPlaceholder, type Redactor } from './check-report.js';
+import { createRedactor, locationFields, renderJson, renderText, toReportedError, type CheckReport, type CheckedPlaceholder, type Redactor } from './check-report.js';
 
 export interface CheckCommand {
   /** A file, a directory, or `-` for stdin. */
@@ -216,12 +216,7 @@ function resolveOne(ref: Reference, slot: Slot, secrets: ReadonlyMap<string, Sec
 function referenceRow(ref: Reference, status: CheckedPlaceholder['status'], error: VaultfillError | undefined, redactor: Redactor): CheckedPlaceholder {
   const { location: loc, request, placeholder } = ref;
   return {
-    source: loc.source ?? null,
-    line: loc.line ?? null,
-    column: loc.column ?? null,
-    document: loc.document ?? null,
-    resource: loc.resource ?? null,
-    yamlPath: loc.yamlPath ?? null,
+    ...locationFields(loc),
     placeholder: placeholder.raw,
     path: request.path,
     key: placeholder.key,
@@ -238,12 +233,7 @@ function unparsedRow(error: VaultfillError, raw: string, redactor: Redactor): Ch
   const [found] = findPlaceholders(raw, 'generic');
   const parsed = found && 'placeholder' in found ? found.placeholder : undefined;
   return {
-    source: loc.source ?? null,
-    line: loc.line ?? null,
-    column: loc.column ?? null,
-    document: loc.document ?? null,
-    resource: loc.resource ?? null,
-    yamlPath: loc.yamlPath ?? null,
+    ...locationFields(loc),
     placeholder: raw,
     path: parsed?.path ?? null,
     key: parsed?.key ?? null,
