@@ -4,16 +4,17 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { createBackend } from './backends/index.js';
 import type { Backend } from './backends/types.js';
-import { loadConfig, type Env } from './config.js';
+import type { Env } from './config.js';
 import { VERSION } from './constants.js';
 import { EXIT, VaultfillError, VaultfillErrors, exitCodeOf, formatError } from './errors.js';
-import { runCheck } from './check.js';
-import { generate } from './generate.js';
-import { readInput } from './input/read.js';
-import { kubeSecretReader } from './kube/secret.js';
 import { createLogger, type Logger } from './log.js';
+
+// The commands' modules (yaml, fast-glob, the backends) load only when a command needs them,
+// so `version` and `help` start as fast as Node itself.
+const loadCheck = () => import('./check.js');
+const loadGenerate = () =>
+  Promise.all([import('./config.js'), import('./input/read.js'), import('./generate.js'), import('./backends/index.js'), import('./kube/secret.js')]);
 
 export interface MainOptions {
   readonly argv: readonly string[];
@@ -91,6 +92,7 @@ export async function main(options: MainOptions): Promise<number> {
     if (output !== 'text' && output !== 'json') return usage(stderr, `--output takes text or json, not "${output}"`);
     const logger = createLogger(stderr, values.verbose);
     try {
+      const { runCheck } = await loadCheck();
       const result = await runCheck({
         target: rest[0] as string,
         stdin: options.stdin,
@@ -119,6 +121,7 @@ export async function main(options: MainOptions): Promise<number> {
 
   const logger = createLogger(stderr, values.verbose);
   try {
+    const [{ loadConfig }, { readInput }, { generate }, { createBackend }, { kubeSecretReader }] = await loadGenerate();
     const config = await loadConfig({
       env: options.env,
       configPath: values['config-path'],
