@@ -208,7 +208,7 @@ function resolveOne(ref: Reference, slot: Slot, secrets: ReadonlyMap<string, Sec
   const [error] = substitute([alone], secrets);
   if (!error) return { status: 'resolved', error: undefined };
   // The rule substitute applies to a missing key in a remove-missing resource: the key is dropped.
-  const removable = slot.resource.removeMissing && slot.pair !== undefined && isMap(slot.parent);
+  const removable = slot.resource.removeMissing && slot.target.removable;
   if (error.code === 'KEY_NOT_FOUND' && removable) return { status: 'removed', error: undefined };
   return { status: 'failed', error: error.at(ref.location) };
 }

@@ -94,3 +94,31 @@ export function flowText(value: unknown): string {
   if (typeof value === 'boolean') return String(value);
   return 'null';
 }
+
+/** A replacement of `[start, end)` in a scanned document's text. */
+export interface TextEdit {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+/** The source text of a string in a block context, keeping the previous quoting where it can. */
+export function renderString(value: string, previous: 'plain' | 'single' | 'double'): string {
+  const printable = !/[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]/.test(value);
+  if (printable && previous === 'single') return `'${value.replace(/'/g, "''")}'`;
+  if (printable && previous === 'plain' && isPlainSafe(value, false)) return value;
+  // JSON's escapes are YAML's; YAML also wants DEL, C1 controls and line separators escaped.
+  return JSON.stringify(value).replace(/[\x7f-\x9f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Applies non-overlapping edits to a text. */
+export function applyEdits(text: string, edits: readonly TextEdit[]): string {
+  const sorted = [...edits].sort((a, b) => a.start - b.start);
+  let out = '';
+  let cursor = 0;
+  for (const edit of sorted) {
+    out += text.slice(cursor, edit.start) + edit.text;
+    cursor = edit.end;
+  }
+  return out + text.slice(cursor);
+}

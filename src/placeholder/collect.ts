@@ -6,8 +6,10 @@ import { isMap, isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap
 import type { SecretRequest } from '../backends/types.js';
 import { ANNOTATION, FALSE_WORDS, TRUE_WORDS } from '../constants.js';
 import { VaultfillError, type Location } from '../errors.js';
-import type { ParsedChunk } from '../manifest/documents.js';
-import type { ScalarContext } from '../manifest/edit.js';
+import type { Chunk, ParsedChunk } from '../manifest/documents.js';
+import { flowText, removePair, renderString, setString, setTyped, type TextEdit } from '../manifest/edit.js';
+import type { ScannedDocument, ScannedScalar } from '../manifest/line-scan.js';
+import { joinPath } from '../manifest/yaml-path.js';
 import { findPlaceholders, mayContain, type Mode, type Placeholder } from './grammar.js';
 
 export interface Reference {
@@ -25,12 +27,18 @@ export interface Resource {
   readonly stringify: boolean;
 }
 
+/** Where a slot's value is written: a CST node of a parsed document, or a text range of a scanned one. */
+export interface EditTarget {
+  /** A map entry that remove-missing may drop. */
+  readonly removable: boolean;
+  setString(value: string): void;
+  setTyped(value: unknown): void;
+  remove(): void;
+}
+
 /** One string scalar holding placeholders. */
 export interface Slot {
-  readonly node: Scalar;
-  readonly parent: YAMLMap | YAMLSeq;
-  readonly pair: Pair | undefined;
-  readonly context: ScalarContext;
+  readonly target: EditTarget;
   readonly resource: Resource;
   /** The string the placeholders are in (decoded, for a base64 Secret value). */
   readonly text: string;
@@ -58,10 +66,13 @@ interface Scope {
   readonly isSecret: boolean;
 }
 
+type Locate = (offset: number, extra?: Partial<Location>) => Location;
+
+/** Placeholders in a document parsed by `yaml` (any YAML); edits go to its CST. */
 export function collect(parsed: ParsedChunk, options: CollectOptions): Collected {
   const out: Collected = { slots: [], errors: [] };
   const { chunk, lines } = parsed;
-  const locate = (offset: number, extra: Partial<Location> = {}): Location => {
+  const locate: Locate = (offset, extra = {}) => {
     const pos = lines.linePos(offset);
     return { source: chunk.source.name, line: chunk.line + pos.line - 1, column: pos.col, document: chunk.index, ...extra };
   };
@@ -71,75 +82,133 @@ export function collect(parsed: ParsedChunk, options: CollectOptions): Collected
       if (node) walk(node, path, undefined, undefined, pathOnlyScope(options));
       return;
     }
-    const scope = scopeOf(node, options, (message) => out.errors.push(new VaultfillError('ANNOTATION_INVALID', message, { location: locate(node.range?.[0] ?? 0, { resource: labelOf(node) }) })));
+    const view = { kind: stringOf(node.get('kind')), label: labelOf(node), annotation: annotationsOf(node) };
+    const scope = scopeOf(view, options, (message) => out.errors.push(new VaultfillError('ANNOTATION_INVALID', message, { location: locate(node.range?.[0] ?? 0, { resource: view.label }) })));
     if (!scope) return;
     const items = node.get('items');
-    const isList = typeof node.get('kind') === 'string' && String(node.get('kind')).endsWith('List') && isSeq(items);
+    const isList = view.kind?.endsWith('List') === true && isSeq(items);
     for (const pair of node.items) {
       const key = keyText(pair);
       if (isList && key === 'items' && isSeq(pair.value)) {
         pair.value.items.forEach((item, i) => visitResource(item as Node, `${path}items[${i}]`));
       } else {
-        walk(pair.value as Node | null, join(path, key), node, pair, scope);
+        walk(pair.value as Node | null, joinPath(path, key), node, pair, scope);
       }
     }
   };
 
   const walk = (node: Node | null, path: string, parent: YAMLMap | YAMLSeq | undefined, pair: Pair | undefined, scope: Scope): void => {
     if (isMap(node)) {
-      for (const p of node.items) walk(p.value as Node | null, join(path, keyText(p)), node, p, scope);
+      for (const p of node.items) walk(p.value as Node | null, joinPath(path, keyText(p)), node, p, scope);
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => walk(item as Node | null, `${path}[${i}]`, node, undefined, scope));
     } else if (isScalar(node) && parent && typeof node.value === 'string') {
-      if (isStringTag(node)) visitString(node, node.value, path, parent, pair, scope);
-      else if (findPlaceholders(node.value, scope.mode).length && node.tag !== BINARY) {
+      const start = node.range?.[0] ?? 0;
+      if (isStringTag(node)) {
+        const source = chunk.text.slice(start, node.range?.[1] ?? start);
+        visitString(out, options, locate, node.value, start, source, path, scope, () => cstTarget(node, parent, pair));
+      } else if (findPlaceholders(node.value, scope.mode).length && node.tag !== BINARY) {
         // Left alone, the placeholder would reach the cluster verbatim.
-        const location = locate(node.range?.[0] ?? 0, { resource: scope.resource.label, yamlPath: path });
+        const location = locate(start, { resource: scope.resource.label, yamlPath: path });
         out.errors.push(new VaultfillError('PLACEHOLDER_SYNTAX', `a placeholder under the tag ${node.tag} is not resolved; remove the tag`, { location }));
       }
     }
   };
 
-  const visitString = (node: Scalar, value: string, path: string, parent: YAMLMap | YAMLSeq, pair: Pair | undefined, scope: Scope): void => {
-    let text = value;
-    let base64 = false;
-    if (!mayContain(value, scope.mode)) {
-      const decoded = scope.isSecret ? decodeBase64Text(value) : undefined;
-      if (decoded === undefined || !mayContain(decoded, scope.mode)) return;
-      text = decoded;
-      base64 = true;
-    }
-    const found = findPlaceholders(text, scope.mode);
-    if (!found.length) return;
-    const start = node.range?.[0] ?? 0;
-    const source = parsed.chunk.text.slice(start, node.range?.[1] ?? start);
-    const base: Location = { resource: scope.resource.label, yamlPath: path };
-    const references: Reference[] = [];
-    for (const f of found) {
-      const at = base64 ? -1 : source.indexOf(f.raw);
-      const location = locate(at >= 0 ? start + at : start, { ...base, placeholder: f.raw });
-      if ('error' in f) {
-        out.errors.push(f.error.at(location));
-        continue;
-      }
-      const request = requestOf(f.placeholder, scope);
-      if (request instanceof VaultfillError) out.errors.push(request.at(location));
-      else if (options.pathValidation && !options.pathValidation.test(request.path)) {
-        out.errors.push(new VaultfillError('PATH_VALIDATION', `path "${request.path}" does not match AVP_PATH_VALIDATION`, { location }));
-      } else references.push({ placeholder: f.placeholder, request, location });
-    }
-    if (references.length !== found.length) return;
-    const inFlow = Boolean(parent.flow);
-    out.slots.push({
-      node, parent, pair, text, base64, references,
-      context: { afterKey: !inFlow, inFlow },
-      resource: scope.resource,
-      location: locate(start, base),
-    });
-  };
-
   for (const doc of parsed.documents) visitResource(doc.contents, '');
   return out;
+}
+
+/** Placeholders in a document read by the line scanner; edits are collected as text replacements. */
+export function collectScanned(chunk: Chunk, doc: ScannedDocument, edits: TextEdit[], options: CollectOptions): Collected {
+  const out: Collected = { slots: [], errors: [] };
+  const locate = lineLocator(chunk);
+  const label = `${doc.kind}/${doc.name ?? '?'}`;
+  const view = { kind: doc.kind, label, annotation: (name: string) => doc.annotations.get(name) };
+  const scope = scopeOf(view, options, (message) => out.errors.push(new VaultfillError('ANNOTATION_INVALID', message, { location: locate(0, { resource: label }) })));
+  if (!scope) return out;
+  for (const scalar of doc.scalars) {
+    const source = chunk.text.slice(scalar.start, scalar.end);
+    visitString(out, options, locate, scalar.value, scalar.start, source, scalar.path, scope, () => textTarget(scalar, edits));
+  }
+  return out;
+}
+
+/** One string value: its placeholders become a slot, or errors with locations. */
+function visitString(
+  out: Collected, options: CollectOptions, locate: Locate,
+  value: string, start: number, source: string, path: string, scope: Scope, target: () => EditTarget,
+): void {
+  let text = value;
+  let base64 = false;
+  if (!mayContain(value, scope.mode)) {
+    const decoded = scope.isSecret ? decodeBase64Text(value) : undefined;
+    if (decoded === undefined || !mayContain(decoded, scope.mode)) return;
+    text = decoded;
+    base64 = true;
+  }
+  const found = findPlaceholders(text, scope.mode);
+  if (!found.length) return;
+  const base: Location = { resource: scope.resource.label, yamlPath: path };
+  const references: Reference[] = [];
+  for (const f of found) {
+    const at = base64 ? -1 : source.indexOf(f.raw);
+    const location = locate(at >= 0 ? start + at : start, { ...base, placeholder: f.raw });
+    if ('error' in f) {
+      out.errors.push(f.error.at(location));
+      continue;
+    }
+    const request = requestOf(f.placeholder, scope);
+    if (request instanceof VaultfillError) out.errors.push(request.at(location));
+    else if (options.pathValidation && !options.pathValidation.test(request.path)) {
+      out.errors.push(new VaultfillError('PATH_VALIDATION', `path "${request.path}" does not match AVP_PATH_VALIDATION`, { location }));
+    } else references.push({ placeholder: f.placeholder, request, location });
+  }
+  if (references.length !== found.length) return;
+  out.slots.push({ target: target(), text, base64, references, resource: scope.resource, location: locate(start, base) });
+}
+
+function cstTarget(node: Scalar, parent: YAMLMap | YAMLSeq, pair: Pair | undefined): EditTarget {
+  const inFlow = Boolean(parent.flow);
+  const context = { afterKey: !inFlow, inFlow };
+  return {
+    removable: pair !== undefined && isMap(parent),
+    setString: (value) => setString(node, value, context),
+    setTyped: (value) => setTyped(node, value, context),
+    remove: () => {
+      if (pair && isMap(parent)) removePair(parent, pair);
+    },
+  };
+}
+
+function textTarget(scalar: ScannedScalar, edits: TextEdit[]): EditTarget {
+  return {
+    removable: scalar.line !== undefined,
+    setString: (value) => edits.push({ start: scalar.start, end: scalar.end, text: renderString(value, scalar.style) }),
+    setTyped: (value) => edits.push({ start: scalar.start, end: scalar.end, text: flowText(value) }),
+    remove: () => {
+      if (scalar.line) edits.push({ start: scalar.line.start, end: scalar.line.end, text: '' });
+    },
+  };
+}
+
+/** Line and column of an offset in a chunk, by bisection over its line starts (built on first use). */
+function lineLocator(chunk: Chunk): Locate {
+  let starts: number[] | undefined;
+  return (offset, extra = {}) => {
+    if (!starts) {
+      starts = [0];
+      for (let i = chunk.text.indexOf('\n'); i !== -1; i = chunk.text.indexOf('\n', i + 1)) starts.push(i + 1);
+    }
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { source: chunk.source.name, line: chunk.line + lo, column: offset - (starts[lo] as number) + 1, document: chunk.index, ...extra };
+  };
 }
 
 function requestOf(p: Placeholder, scope: Scope): SecretRequest | VaultfillError {
@@ -163,14 +232,15 @@ function pathOnlyScope(options: CollectOptions): Scope {
   return { resource, mode: 'path-only', annotationPath: undefined, secretVersion: undefined, kvVersion: options.kvVersion, isSecret: false };
 }
 
-/** The rules a resource's annotations set, or undefined when the resource is ignored. */
-function scopeOf(map: YAMLMap, options: CollectOptions, report: (message: string) => void): Scope | undefined {
-  const kind = stringOf(map.get('kind'));
-  const label = labelOf(map);
-  const metadata = map.get('metadata');
-  const annotations = isMap(metadata) ? metadata.get('annotations') : undefined;
-  const annotation = (name: string): string | undefined => (isMap(annotations) ? stringOf(annotations.get(name)) : undefined);
+interface ResourceView {
+  readonly kind: string | undefined;
+  readonly label: string | undefined;
+  annotation(name: string): string | undefined;
+}
 
+/** The rules a resource's annotations set, or undefined when the resource is ignored. */
+function scopeOf(view: ResourceView, options: CollectOptions, report: (message: string) => void): Scope | undefined {
+  const { kind, label, annotation } = view;
   if (isTrue(annotation(ANNOTATION.ignore))) return undefined;
   const removeMissing = isTrue(annotation(ANNOTATION.removeMissing));
   if (removeMissing && kind !== 'Secret' && kind !== 'ConfigMap') {
@@ -192,6 +262,12 @@ function scopeOf(map: YAMLMap, options: CollectOptions, report: (message: string
     kvVersion,
     isSecret: kind === 'Secret',
   };
+}
+
+function annotationsOf(map: YAMLMap): (name: string) => string | undefined {
+  const metadata = map.get('metadata');
+  const annotations = isMap(metadata) ? metadata.get('annotations') : undefined;
+  return (name) => (isMap(annotations) ? stringOf(annotations.get(name)) : undefined);
 }
 
 /** Go's strconv.ParseBool, as AVP reads boolean annotations; anything else is false. */
@@ -216,12 +292,6 @@ function stringOf(value: unknown): string | undefined {
 function keyText(pair: Pair): string {
   const key = pair.key;
   return isScalar(key) ? String(key.value) : String(key);
-}
-
-function join(path: string, key: string): string {
-  const segment = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? key : `[${JSON.stringify(key)}]`;
-  if (!path) return segment.startsWith('[') ? segment : segment;
-  return segment.startsWith('[') ? `${path}${segment}` : `${path}.${segment}`;
 }
 
 const BINARY = 'tag:yaml.org,2002:binary';

@@ -4,10 +4,8 @@
  * value is stringified; ConfigMap values are always strings; Secret base64 values are
  * re-encoded.
  */
-import { isMap } from 'yaml';
 import { secretId } from '../backends/types.js';
 import { EXIT, VaultfillError } from '../errors.js';
-import { removePair, setString, setTyped } from '../manifest/edit.js';
 import type { SecretResult } from '../secrets/resolve.js';
 import type { Reference, Slot } from './collect.js';
 
@@ -35,7 +33,7 @@ export function substitute(slots: readonly Slot[], secrets: ReadonlyMap<string, 
     });
     if (failed) continue;
     if (!missing.length) write(slot, values);
-    else if (slot.resource.removeMissing && slot.pair && isMap(slot.parent)) removePair(slot.parent, slot.pair);
+    else if (slot.resource.removeMissing && slot.target.removable) slot.target.remove();
     else errors.push(...missing.map(keyNotFound));
   }
   return errors;
@@ -73,7 +71,7 @@ function write(slot: Slot, values: readonly unknown[]): void {
   const whole = slot.references.length === 1 && only?.placeholder.raw === slot.text;
   const first = values[0];
   if (whole && !slot.base64 && !slot.resource.stringify && typeof first !== 'string') {
-    setTyped(slot.node, first, slot.context);
+    slot.target.setTyped(first);
     return;
   }
   let text = '';
@@ -83,7 +81,7 @@ function write(slot: Slot, values: readonly unknown[]): void {
     cursor = ref.placeholder.end;
   });
   text += slot.text.slice(cursor);
-  setString(slot.node, slot.base64 ? Buffer.from(text, 'utf8').toString('base64') : text, slot.context);
+  slot.target.setString(slot.base64 ? Buffer.from(text, 'utf8').toString('base64') : text);
 }
 
 export function stringify(value: unknown): string {

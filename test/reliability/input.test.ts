@@ -37,7 +37,7 @@ test('binary data is an input error', (t) =>
   failsCleanly(t, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]) as unknown as string, 3, /INPUT_ENCODING/));
 
 test('deep nesting is a clear input error, not a crash', (t) =>
-  failsCleanly(t, `kind: X\na: ${PH}\nb: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`, 3, /YAML_PARSE .*nested too deeply/));
+  failsCleanly(t, `kind: X\nb: ${'['.repeat(50_000)}"${PH}"${']'.repeat(50_000)}\n`, 3, /YAML_PARSE .*nested too deeply/));
 
 test('duplicate keys are an input error', (t) => failsCleanly(t, `kind: X\na: ${PH}\na: 2\n`, 3, /YAML_PARSE at stdin:3:1 .*unique/));
 

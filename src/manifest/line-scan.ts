@@ -1,0 +1,277 @@
+/**
+ * A fast reader for the block YAML that Helm and Kustomize emit: indented maps and sequences
+ * with single-line plain or quoted scalars. It finds the resource's kind, name and annotations
+ * and the scalars that may hold placeholders, in one pass over the lines and without building
+ * a syntax tree (the `yaml` parser costs ~1 µs per byte). Anything outside that subset — a
+ * placeholder in a block scalar or flow collection, multi-line scalars, anchors, aliases, tags,
+ * escapes, tabs, duplicate keys, `kind: *List`, JSON — returns undefined, and the caller uses
+ * the full parser, which also reports errors precisely.
+ */
+import { joinPath } from './yaml-path.js';
+
+export type ScalarStyle = 'plain' | 'single' | 'double';
+
+export interface ScannedScalar {
+  /** Offsets of the scalar's source text in the document. */
+  readonly start: number;
+  readonly end: number;
+  readonly value: string;
+  readonly style: ScalarStyle;
+  readonly path: string;
+  /** The `key: value` line (start, end incl. newline) when the key begins its line: removable. */
+  readonly line: { readonly start: number; readonly end: number } | undefined;
+}
+
+export interface ScannedDocument {
+  readonly kind: string;
+  readonly name: string | undefined;
+  readonly annotations: ReadonlyMap<string, string>;
+  readonly scalars: readonly ScannedScalar[];
+}
+
+interface Frame {
+  readonly indent: number;
+  readonly seq: boolean;
+  readonly path: string;
+  next: number;
+  readonly keys: Set<string>;
+}
+
+const KIND_LINE = /^kind:[ \t]*(["']?)([A-Za-z0-9.]+)\1[ \t]*(?:#.*)?\r?$/m;
+const BASE64_LIKE = /^[A-Za-z0-9+/]{8,}={0,2}$/;
+const BLOCK_HEADER = /^[|>][1-9+-]{0,2}[ \t]*(?:#.*)?$/;
+const NOT_PLAIN_START = new Set([...',[]{}#&*!|>%@`\'"?']);
+
+class Unsupported extends Error {}
+const unsupported = (): never => {
+  throw new Unsupported();
+};
+
+export function scanDocument(text: string): ScannedDocument | undefined {
+  const kindMatch = KIND_LINE.exec(text);
+  const kind = kindMatch?.[2];
+  if (!kind || kind.endsWith('List')) return undefined;
+  try {
+    return scan(text, kind);
+  } catch (error) {
+    if (error instanceof Unsupported) return undefined;
+    throw error;
+  }
+}
+
+function scan(text: string, kind: string): ScannedDocument {
+  const isSecret = kind === 'Secret';
+  const scalars: ScannedScalar[] = [];
+  const annotations = new Map<string, string>();
+  let name: string | undefined;
+  let seenKind: string | undefined;
+  const stack: Frame[] = [];
+  // A node expected on later lines: after `key:` (fromKey) or a bare `-`.
+  let pending: { path: string; indent: number; fromKey: boolean } | undefined;
+  // After a scalar value, a deeper line would be a multi-line scalar.
+  let scalarIndent: number | undefined;
+
+  const openSeq = (col: number): Frame => {
+    while (stack.length && (stack[stack.length - 1] as Frame).indent > col) stack.pop();
+    const top = stack[stack.length - 1];
+    if (top?.seq && top.indent === col) return top;
+    if (!pending || col < pending.indent || (col === pending.indent && !pending.fromKey)) return unsupported();
+    const frame: Frame = { indent: col, seq: true, path: pending.path, next: 0, keys: new Set() };
+    stack.push(frame);
+    pending = undefined;
+    return frame;
+  };
+  const openMap = (col: number): Frame => {
+    while (stack.length && ((stack[stack.length - 1] as Frame).indent > col || ((stack[stack.length - 1] as Frame).indent === col && (stack[stack.length - 1] as Frame).seq))) stack.pop();
+    const top = stack[stack.length - 1];
+    if (pending && col > pending.indent) {
+      const frame: Frame = { indent: col, seq: false, path: pending.path, next: 0, keys: new Set() };
+      stack.push(frame);
+      pending = undefined;
+      return frame;
+    }
+    if (top && !top.seq && top.indent === col) {
+      pending = undefined;
+      return top;
+    }
+    if (!stack.length && !pending) {
+      const root: Frame = { indent: col, seq: false, path: '', next: 0, keys: new Set() };
+      stack.push(root);
+      return root;
+    }
+    return unsupported();
+  };
+
+  let lineStart = 0;
+  while (lineStart < text.length) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    lineEnd = lineEnd < 0 ? text.length : lineEnd + 1;
+    let end = lineEnd;
+    if (text[end - 1] === '\n') end--;
+    if (text[end - 1] === '\r') end--;
+    let pos = lineStart;
+    while (pos < end && text[pos] === ' ') pos++;
+    const next = lineEnd;
+    if (pos >= end || text[pos] === '#') {
+      lineStart = next;
+      continue;
+    }
+    if (text[pos] === '\t') unsupported();
+    const indent = pos - lineStart;
+    if (indent === 0 && (text.startsWith('---', pos) || text.startsWith('...', pos) || text[pos] === '%')) unsupported();
+    if (scalarIndent !== undefined && indent > scalarIndent) unsupported();
+    scalarIndent = undefined;
+
+    let itemPath: string | undefined;
+    let owner = indent; // column that a scalar on this line belongs to
+    while (text[pos] === '-' && (pos + 1 === end || text[pos + 1] === ' ')) {
+      const frame = openSeq(pos - lineStart);
+      itemPath = `${frame.path}[${frame.next++}]`;
+      owner = pos - lineStart;
+      pending = { path: itemPath, indent: owner, fromKey: false };
+      pos++;
+      while (pos < end && text[pos] === ' ') pos++;
+    }
+    if (pos >= end || text[pos] === '#') {
+      lineStart = next;
+      continue;
+    }
+
+    const key = readKey(text, pos, end);
+    let valueAt: number;
+    let path: string;
+    let removable: ScannedScalar['line'];
+    let frame: Frame | undefined;
+    if (key) {
+      frame = openMap(pos - lineStart);
+      if (frame.keys.has(key.key)) unsupported();
+      frame.keys.add(key.key);
+      path = joinPath(frame.path, key.key);
+      owner = pos - lineStart;
+      valueAt = key.valueAt;
+      removable = itemPath === undefined ? { start: lineStart, end: lineEnd } : undefined;
+      while (valueAt < end && text[valueAt] === ' ') valueAt++;
+      if (valueAt >= end || text[valueAt] === '#') {
+        pending = { path, indent: owner, fromKey: true };
+        lineStart = next;
+        continue;
+      }
+    } else {
+      if (itemPath === undefined) unsupported();
+      path = itemPath as string;
+      valueAt = pos;
+      removable = undefined;
+    }
+    pending = undefined;
+
+    const first = text[valueAt] as string;
+    if (first === '|' || first === '>') {
+      if (!BLOCK_HEADER.test(text.slice(valueAt, end)) || isSecret || describesResource(path)) unsupported();
+      // Skip the block's lines: blank, or deeper than the line that owns it.
+      let blockEnd = next;
+      while (blockEnd < text.length) {
+        const nl = text.indexOf('\n', blockEnd);
+        const lineText = text.slice(blockEnd, nl < 0 ? text.length : nl);
+        if (lineText.trim() && lineText.length - lineText.trimStart().length <= owner) break;
+        if (lineText.includes('<') || lineText.includes('\t')) unsupported();
+        blockEnd = nl < 0 ? text.length : nl + 1;
+      }
+      lineStart = blockEnd;
+      continue;
+    }
+    if (first === '{' || first === '[') {
+      const flow = text.slice(valueAt, end);
+      if (flow.includes('<') || isSecret || describesResource(path) || !balanced(flow)) unsupported();
+      lineStart = next;
+      continue;
+    }
+    const scalar = readScalar(text, valueAt, end);
+    scalarIndent = owner;
+    if (frame && frame.path === '' && key?.key === 'kind') seenKind = scalar.value;
+    if (frame && frame.path === 'metadata' && key?.key === 'name') name = scalar.value;
+    if (frame && frame.path === 'metadata.annotations' && key) annotations.set(key.key, scalar.value);
+    if (scalar.value.includes('<') || (isSecret && BASE64_LIKE.test(scalar.value))) {
+      scalars.push({ ...scalar, path, line: removable });
+    }
+    lineStart = next;
+  }
+  if (seenKind !== kind || stack[0]?.seq) unsupported();
+  return { kind, name, annotations, scalars };
+}
+
+/** `key:` at `pos` (plain or single-line quoted), or undefined when the line holds a scalar. */
+function readKey(text: string, pos: number, end: number): { key: string; valueAt: number } | undefined {
+  const first = text[pos] as string;
+  if (first === '"' || first === "'") {
+    const quoted = readQuoted(text, pos, end);
+    if (text[quoted.end] === ':' && (quoted.end + 1 === end || text[quoted.end + 1] === ' ')) return { key: quoted.value, valueAt: quoted.end + 1 };
+    return undefined;
+  }
+  if (NOT_PLAIN_START.has(first) && first !== '"' && first !== "'") {
+    if (first === '?' || first === '&' || first === '*' || first === '!' || first === '%' || first === '@' || first === '`' || first === '|' || first === '>') unsupported();
+    return undefined;
+  }
+  for (let i = pos; i < end; i++) {
+    const c = text[i];
+    if (c === ':' && (i + 1 === end || text[i + 1] === ' ')) return { key: text.slice(pos, i).trimEnd(), valueAt: i + 1 };
+    if (c === '#' && text[i - 1] === ' ') return undefined;
+  }
+  return undefined;
+}
+
+function readScalar(text: string, pos: number, end: number): { start: number; end: number; value: string; style: ScalarStyle } {
+  const first = text[pos] as string;
+  if (first === '"' || first === "'") {
+    const quoted = readQuoted(text, pos, end);
+    const rest = text.slice(quoted.end, end);
+    if (rest.trim() && !/^[ ]+#/.test(rest)) unsupported();
+    return { start: pos, end: quoted.end, value: quoted.value, style: first === '"' ? 'double' : 'single' };
+  }
+  if (NOT_PLAIN_START.has(first) || ((first === '-' || first === ':') && text[pos + 1] === ' ')) unsupported();
+  let stop = end;
+  const comment = text.indexOf(' #', pos);
+  if (comment >= 0 && comment < end) stop = comment;
+  const value = text.slice(pos, stop).trimEnd();
+  if (value.includes(': ') || value.endsWith(':') || value.includes('\t')) unsupported();
+  return { start: pos, end: pos + value.length, value, style: 'plain' };
+}
+
+function readQuoted(text: string, pos: number, end: number): { value: string; end: number } {
+  const quote = text[pos];
+  if (quote === '"') {
+    const close = text.indexOf('"', pos + 1);
+    if (close < 0 || close >= end) return unsupported();
+    const body = text.slice(pos + 1, close);
+    if (body.includes('\\')) unsupported();
+    return { value: body, end: close + 1 };
+  }
+  let i = pos + 1;
+  let value = '';
+  for (;;) {
+    const close = text.indexOf("'", i);
+    if (close < 0 || close >= end) return unsupported();
+    value += text.slice(i, close);
+    if (text[close + 1] !== "'") return { value, end: close + 1 };
+    value += "'";
+    i = close + 2;
+  }
+}
+
+/** Values the scanner must read as scalars: kind, name and the annotations that steer vaultfill. */
+function describesResource(path: string): boolean {
+  return path === 'kind' || path === 'metadata' || path === 'metadata.name' || path === 'metadata.annotations' || path.startsWith('metadata.annotations["avp.kubernetes.io/');
+}
+
+/** A one-line flow collection: brackets balance outside quotes. */
+function balanced(flow: string): boolean {
+  let depth = 0;
+  let quote: string | undefined;
+  for (const c of flow.replace(/ #.*$/, '')) {
+    if (quote) {
+      if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return depth === 0 && !quote;
+}

@@ -1,0 +1,183 @@
+/**
+ * The line scanner is a fast path: on every document it accepts, it must give exactly what the
+ * full parser gives (same YAML, same errors); everything else it must decline.
+ */
+import test from 'ava';
+import fc from 'fast-check';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { SecretData } from '../../src/backends/types.js';
+import { formatError } from '../../src/errors.js';
+import { parseChunk, serialize, splitDocuments } from '../../src/manifest/documents.js';
+import { applyEdits, type TextEdit } from '../../src/manifest/edit.js';
+import { scanDocument } from '../../src/manifest/line-scan.js';
+import { collect, collectScanned, type Collected } from '../../src/placeholder/collect.js';
+import { substitute } from '../../src/placeholder/substitute.js';
+import { resolveSecrets } from '../../src/secrets/resolve.js';
+import { memoryBackend } from '../helpers/memory.js';
+
+const options = { kvVersion: 2 as const, pathValidation: undefined };
+
+interface Outcome {
+  readonly output: unknown[];
+  readonly text: string;
+  readonly errors: string[];
+}
+
+async function finish(found: Collected, serializeIt: () => string, secrets: Record<string, SecretData | SecretData[]>): Promise<Outcome> {
+  const backend = memoryBackend(secrets);
+  const results = await resolveSecrets(found.slots.flatMap((s) => s.references.map((r) => r.request)), async () => backend, 4);
+  const errors = [...found.errors, ...substitute(found.slots, results)].map(formatError).sort();
+  const text = serializeIt();
+  return { text, errors, output: errors.length ? [] : parseAllDocuments(text, { merge: true }).map((d) => d.toJS()) };
+}
+
+/** Both paths on one document; `fast` is undefined when the scanner declines it. */
+async function bothWays(text: string, secrets: Record<string, SecretData | SecretData[]>): Promise<{ fast: Outcome | undefined; full: Outcome }> {
+  const [chunk] = splitDocuments({ name: 'stdin', text });
+  if (!chunk) throw new Error('no document');
+  const parsed = parseChunk(chunk);
+  if (!('documents' in parsed)) throw new Error(`full parser failed: ${parsed.message}`);
+  const full = await finish(collect(parsed, options), () => serialize(parsed), secrets);
+  const scanned = scanDocument(chunk.text);
+  if (!scanned) return { fast: undefined, full };
+  const edits: TextEdit[] = [];
+  const fast = await finish(collectScanned(chunk, scanned, edits, options), () => applyEdits(chunk.text, edits), secrets);
+  return { fast, full };
+}
+
+const secrets = {
+  'secret/data/app': { user: 'alice', n: 3, on: true, obj: '{"a":[1,{"b":"c"}]}', num: '123', yes: 'yes', colon: 'a: b', hash: '#x', lead: ' lead', multi: 'one\ntwo', quote: "it's \"q\"", uni: 'héllo ✓', ctl: 'a\u0007b\u0085c' },
+};
+const sameBothWays = (name: string, text: string, secretsFor = secrets): void => {
+  test(`the scanner agrees with the full parser: ${name}`, async (t) => {
+    const { fast, full } = await bothWays(text, secretsFor);
+    t.truthy(fast, 'the scanner should accept this document');
+    t.deepEqual(fast?.errors, full.errors);
+    t.deepEqual(fast?.output, full.output);
+  });
+};
+
+const keys = Object.keys(secrets['secret/data/app']);
+sameBothWays('every kind of value in plain, quoted and single-quoted scalars', `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c   # trailing comment
+  labels: {app: x}
+data:
+${keys.map((k) => `  p-${k}: <path:secret/data/app#${k}>\n  d-${k}: "<path:secret/data/app#${k}>"\n  s-${k}: 'x <path:secret/data/app#${k}>'`).join('\n')}
+`);
+sameBothWays('typed values in maps and sequences, compact and indented', `kind: Deployment
+metadata:
+  name: d
+spec:
+  replicas: <path:secret/data/app#n>
+  flags:
+  - <path:secret/data/app#on>
+  - "<path:secret/data/app#obj | jsonParse>"
+  - - nested-<path:secret/data/app#user>
+  template:
+    spec:
+      containers:
+        - name: c
+          image: "repo/<path:secret/data/app#user>:1"   # comment <b>
+          env:
+          - {name: A, value: plain}
+          - name: B
+            value: <path:secret/data/app#obj | jsonParse | jsonPath {.a[1].b}>
+      empty:
+      other: ~
+`);
+sameBothWays('generic placeholders, quoted keys and Windows line endings', 'kind: Secret\r\nmetadata:\r\n  name: s\r\n  annotations:\r\n    avp.kubernetes.io/path: "secret/data/app"\r\nstringData:\r\n  "tls.crt": <user>\r\n  \'odd key\': <n>\r\n  x: <b>text</b> <colon>\r\n');
+sameBothWays('remove-missing drops whole lines and keeps comments', `kind: Secret
+metadata:
+  name: s
+  annotations:
+    avp.kubernetes.io/path: secret/data/app
+    avp.kubernetes.io/remove-missing: "true"
+stringData:
+  # about a
+  a: <nope>
+  b: <user>
+  c: x-<also-missing> # trailing
+`);
+sameBothWays('Secret base64 values', `kind: Secret
+metadata:
+  name: s
+data:
+  a: ${Buffer.from('u=<path:secret/data/app#user>\n').toString('base64')}
+  b: ${Buffer.from('plain').toString('base64')}
+  c: "${Buffer.from('<path:secret/data/app#multi>').toString('base64')}"
+`);
+sameBothWays('errors: missing keys, bad modifiers, syntax, path and annotations', `kind: Deployment
+metadata:
+  name: d
+  annotations:
+    avp.kubernetes.io/remove-missing: "true"
+    avp.kubernetes.io/kv-version: "3"
+spec:
+  a: <path:secret/data/app#missing>
+  b: <path:secret/data/nowhere#k>
+  c: <path:secret/data/app#user | nope>
+  d: <path:secret/data/app>
+  e: <path:secret/data/app#user#x>
+  f: <path:secret/data/../x#k>
+`);
+
+test('the scanner agrees with the full parser on the AVP fixtures and the examples', async (t) => {
+  const dirs = [path.resolve('../shared/conformance/avp/input'), path.resolve('examples/plain')];
+  let accepted = 0;
+  for (const dir of dirs) {
+    for (const file of readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f))) {
+      for (const chunk of splitDocuments({ name: file, text: readFileSync(path.join(dir, file), 'utf8') })) {
+        if (!chunk.candidate || !('documents' in parseChunk(chunk))) continue;
+        const { fast, full } = await bothWays(chunk.text, { ...secrets, 'secret/testing': { name: 'n', 'secret-var-value': 'dg==' } });
+        if (!fast) continue;
+        accepted++;
+        t.deepEqual(fast.errors, full.errors, `${file} #${chunk.index}`);
+        t.deepEqual(fast.output, full.output, `${file} #${chunk.index}`);
+      }
+    }
+  }
+  t.true(accepted >= 10, `the scanner took ${accepted} documents`);
+});
+
+test('any secret value comes out the same through both paths', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(fc.string({ unit: 'binary' }), fc.constantFrom('plain', 'double', 'single', 'seq'), async (value, style) => {
+      const ph = '<path:secret/data/v#k>';
+      const line = style === 'plain' ? `a: ${ph}` : style === 'double' ? `a: "${ph}"` : style === 'single' ? `a: 'x${ph}'` : `a:\n- ${ph}`;
+      const { fast, full } = await bothWays(`kind: X\nmetadata:\n  name: p\n${line}\nz: 1\n`, { 'secret/data/v': { k: value } });
+      t.truthy(fast);
+      t.deepEqual(fast?.output, full.output);
+      const doc = full.output[0] as { a: unknown };
+      const expected = style === 'single' ? `x${value}` : value;
+      t.deepEqual(style === 'seq' ? (doc.a as unknown[])[0] : doc.a, expected);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+const declines = (name: string, text: string): void => {
+  test(`the scanner declines ${name}`, (t) => {
+    t.is(scanDocument(text), undefined);
+  });
+};
+declines('a placeholder in a block scalar', 'kind: X\na: |\n  <path:s#k>\n');
+declines('a placeholder in a flow collection', 'kind: X\na: {b: <path:s#k>}\n');
+declines('a multi-line plain scalar', 'kind: X\na: <path:s#k>\n  more\n');
+declines('a multi-line quoted scalar', 'kind: X\na: "<path:s#k>\n  more"\n');
+declines('escapes in double quotes', 'kind: X\na: "\\t<path:s#k>"\n');
+declines('anchors, aliases and tags', 'kind: X\na: &x <path:s#k>\n');
+declines('an alias', 'kind: X\nb: *x\n');
+declines('a tag', 'kind: X\na: !t <path:s#k>\n');
+declines('tabs', 'kind: X\na:\n\tb: <path:s#k>\n');
+declines('duplicate keys', 'kind: X\na: <path:s#k>\na: 1\n');
+declines('kind: List', 'kind: List\nitems: []\n');
+declines('JSON', '{"kind": "X", "a": "<path:s#k>"}\n');
+declines('a missing kind', 'a: <path:s#k>\n');
+declines('bad indentation', 'kind: X\nspec:\n    a: 1\n  b: <path:s#k>\n');
+declines('a value that is not a plain scalar', 'kind: X\na: b: <path:s#k>\n');
+declines('a complex key', 'kind: X\n? a\n: <path:s#k>\n');
+declines('annotations as a flow map', 'kind: X\nmetadata:\n  annotations: {avp.kubernetes.io/ignore: "true"}\na: <path:s#k>\n');
