@@ -11,9 +11,11 @@ import type { Logger } from './log.js';
 import { framed, parseChunk, serialize, splitDocuments, type Chunk } from './manifest/documents.js';
 import { applyEdits, type TextEdit } from './manifest/edit.js';
 import { scanDocument } from './manifest/line-scan.js';
-import { collect, collectScanned, type CollectOptions, type Slot } from './placeholder/collect.js';
+import { collect, collectScanned, type CollectOptions, type Collected, type Slot } from './placeholder/collect.js';
 import { substitute } from './placeholder/substitute.js';
-import { resolveSecrets } from './secrets/resolve.js';
+import { createResolver } from './secrets/resolve.js';
+
+const YIELD_EVERY = 32;
 
 export interface GenerateOptions {
   readonly config: Pick<Config, 'kvVersion' | 'pathValidation' | 'concurrency'>;
@@ -53,14 +55,28 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
   const errors: VaultfillError[] = [];
   const empty = emptyInputError(sources, chunks, options.allowEmpty);
   if (empty) errors.push(empty);
-  const { edited, slots, errors: found } = parseAndCollect(chunks, options.config);
-  errors.push(...found);
+  // Reads start as soon as a document's references are known, and overlap the parsing of the
+  // documents after it: the loop yields now and then so their responses are taken in.
+  const resolver = createResolver(options.backend, options.config.concurrency);
+  const edited = new Map<number, Edited>();
+  const slots: Slot[] = [];
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i] as Chunk;
+    if (!chunk.candidate) continue;
+    const found = collectChunk(chunk, options.config);
+    errors.push(...found.errors);
+    if (found.edited) edited.set(i, found.edited);
+    for (const slot of found.slots) {
+      slots.push(slot);
+      for (const ref of slot.references) resolver.request(ref.request);
+    }
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
+  }
   stats.parsed = chunks.filter((c) => c.candidate).length;
   stats.placeholders = slots.reduce((n, s) => n + s.references.length, 0);
   lap('parse');
 
-  const requests = slots.flatMap((slot) => slot.references.map((ref) => ref.request));
-  const secrets = await resolveSecrets(requests, options.backend, options.config.concurrency);
+  const secrets = await resolver.results();
   stats.secrets = secrets.size;
   for (const result of secrets.values()) if ('data' in result) logger.redact(result.data);
   errors.push(...substitute(slots, secrets));
@@ -93,30 +109,28 @@ export function parseAndCollect(chunks: readonly Chunk[], config: CollectOptions
   const errors: VaultfillError[] = [];
   chunks.forEach((chunk, i) => {
     if (!chunk.candidate) return;
-    // The line scanner reads the common shape of rendered manifests ~10x faster than the full
-    // parser; it declines anything else, which the full parser then reads.
-    const scanned = scanDocument(chunk.text);
-    if (scanned) {
-      const edits: TextEdit[] = [];
-      const found = collectScanned(chunk, scanned, edits, config);
-      errors.push(...found.errors);
-      slots.push(...found.slots);
-      if (found.slots.length) edited.set(i, { serialize: () => applyEdits(chunk.text, edits) });
-      return;
-    }
-    const result = parseChunk(chunk);
-    if (result instanceof VaultfillError) {
-      errors.push(result);
-      return;
-    }
-    const found = collect(result, config);
+    const found = collectChunk(chunk, config);
     errors.push(...found.errors);
-    if (found.slots.length) {
-      slots.push(...found.slots);
-      edited.set(i, { serialize: () => serialize(result) });
-    }
+    slots.push(...found.slots);
+    if (found.edited) edited.set(i, found.edited);
   });
   return { edited, slots, errors };
+}
+
+/** One candidate document: its slots, errors, and how to write it again when it has slots. */
+function collectChunk(chunk: Chunk, config: CollectOptions): Collected & { readonly edited: Edited | undefined } {
+  // The line scanner reads the common shape of rendered manifests several times faster than
+  // the full parser; it declines anything else, which the full parser then reads.
+  const scanned = scanDocument(chunk.text);
+  if (scanned) {
+    const edits: TextEdit[] = [];
+    const found = collectScanned(chunk, scanned, edits, config);
+    return { ...found, edited: found.slots.length ? { serialize: () => applyEdits(chunk.text, edits) } : undefined };
+  }
+  const result = parseChunk(chunk);
+  if (result instanceof VaultfillError) return { slots: [], errors: [result], edited: undefined };
+  const found = collect(result, config);
+  return { ...found, edited: found.slots.length ? { serialize: () => serialize(result) } : undefined };
 }
 
 /** EMPTY_INPUT when there are no manifests and --allow-empty was not given. */

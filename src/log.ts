@@ -16,17 +16,17 @@ export interface Logger {
 }
 
 const MIN_REDACTED_LENGTH = 3;
+const SHORT_NUMBER = /^\d{1,7}$/;
 
 export function createLogger(stderr: Writable, verbose: boolean): Logger {
   const secrets = new Set<string>();
   const add = (value: unknown): void => {
     if (typeof value === 'string') {
-      if (value.length >= MIN_REDACTED_LENGTH) {
+      // Short numbers (ports, replica counts) are settings, and masking them garbles the figures.
+      if (value.length >= MIN_REDACTED_LENGTH && !SHORT_NUMBER.test(value)) {
         secrets.add(value);
         secrets.add(Buffer.from(value, 'utf8').toString('base64'));
       }
-    } else if (typeof value === 'number' || typeof value === 'boolean') {
-      add(String(value));
     } else if (Array.isArray(value)) {
       value.forEach(add);
     } else if (value && typeof value === 'object') {

@@ -226,3 +226,10 @@ test('paths with dot segments are rejected, so no client can resolve them outsid
   t.deepEqual(r.errors.map((e) => e.code), ['PLACEHOLDER_SYNTAX', 'PLACEHOLDER_SYNTAX']);
   t.is(backend.reads.length, 0);
 });
+
+test('a backend settings error is reported once, not once per placeholder', async (t) => {
+  const { VaultfillError } = await import('../src/errors.js');
+  const broken = { requests: 0, read: async () => { throw new VaultfillError('CONFIG', 'secrets file x.yaml must have a top-level "secrets:" list'); } };
+  const r = await run(Array.from({ length: 5 }, (_, i) => `kind: X\nmetadata: {name: x${i}}\na: <path:secret/data/app#user>\nb: <path:secret/data/other#key>\n`).join('---\n'), broken);
+  t.deepEqual(r.errors.map((e) => e.code), ['CONFIG']);
+});

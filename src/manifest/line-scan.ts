@@ -146,13 +146,13 @@ function scan(text: string, kind: string): ScannedDocument {
       frame = openMap(pos - lineStart);
       if (frame.keys.has(key.key)) unsupported();
       frame.keys.add(key.key);
-      path = joinPath(frame.path, key.key);
+      path = '';
       owner = pos - lineStart;
       valueAt = key.valueAt;
       removable = itemPath === undefined ? { start: lineStart, end: lineEnd } : undefined;
       while (valueAt < end && text[valueAt] === ' ') valueAt++;
       if (valueAt >= end || text[valueAt] === '#') {
-        pending = { path, indent: owner, fromKey: true };
+        pending = { path: joinPath(frame.path, key.key), indent: owner, fromKey: true };
         lineStart = next;
         continue;
       }
@@ -163,10 +163,13 @@ function scan(text: string, kind: string): ScannedDocument {
       removable = undefined;
     }
     pending = undefined;
+    // The YAML path is built only for values that need one (most values are skipped).
+    const keyFrame = frame;
+    const pathOf = (): string => (key && keyFrame ? joinPath(keyFrame.path, key.key) : path);
 
     const first = text[valueAt] as string;
     if (first === '|' || first === '>') {
-      if (!BLOCK_HEADER.test(text.slice(valueAt, end)) || isSecret || describesResource(path)) unsupported();
+      if (!BLOCK_HEADER.test(text.slice(valueAt, end)) || isSecret || describesResource(pathOf())) unsupported();
       // Skip the block's lines: blank, or deeper than the line that owns it.
       let blockEnd = next;
       while (blockEnd < text.length) {
@@ -181,7 +184,7 @@ function scan(text: string, kind: string): ScannedDocument {
     }
     if (first === '{' || first === '[') {
       const flow = text.slice(valueAt, end);
-      if (flow.includes('<') || isSecret || describesResource(path) || !balanced(flow)) unsupported();
+      if (flow.includes('<') || isSecret || describesResource(pathOf()) || !balanced(flow)) unsupported();
       lineStart = next;
       continue;
     }
@@ -191,7 +194,7 @@ function scan(text: string, kind: string): ScannedDocument {
     if (frame && frame.path === 'metadata' && key?.key === 'name') name = scalar.value;
     if (frame && frame.path === 'metadata.annotations' && key) annotations.set(key.key, scalar.value);
     if (scalar.value.includes('<') || (isSecret && BASE64_LIKE.test(scalar.value))) {
-      scalars.push({ ...scalar, path, line: removable });
+      scalars.push({ ...scalar, path: pathOf(), line: removable });
     }
     lineStart = next;
   }
@@ -228,10 +231,9 @@ function readScalar(text: string, pos: number, end: number): { start: number; en
     return { start: pos, end: quoted.end, value: quoted.value, style: first === '"' ? 'double' : 'single' };
   }
   if (NOT_PLAIN_START.has(first) || ((first === '-' || first === ':') && text[pos + 1] === ' ')) unsupported();
-  let stop = end;
-  const comment = text.indexOf(' #', pos);
-  if (comment >= 0 && comment < end) stop = comment;
-  const value = text.slice(pos, stop).trimEnd();
+  const line = text.slice(pos, end);
+  const comment = line.indexOf(' #');
+  const value = (comment >= 0 ? line.slice(0, comment) : line).trimEnd();
   if (value.includes(': ') || value.endsWith(':') || value.includes('\t')) unsupported();
   return { start: pos, end: pos + value.length, value, style: 'plain' };
 }
@@ -240,7 +242,7 @@ function readQuoted(text: string, pos: number, end: number): { value: string; en
   const quote = text[pos];
   if (quote === '"') {
     const close = text.indexOf('"', pos + 1);
-    if (close < 0 || close >= end) return unsupported();
+    if (close < 0 || close >= end) return unsupported(); // indexOf stops at the next quote, on this line or soon after
     const body = text.slice(pos + 1, close);
     if (body.includes('\\')) unsupported();
     return { value: body, end: close + 1 };

@@ -37,7 +37,21 @@ export function mayContain(text: string, mode: Mode): boolean {
   return mode === 'generic' ? text.includes('<') : text.includes('<path:');
 }
 
-export function findPlaceholders(text: string, mode: Mode): Found[] {
+// Rendered manifests repeat the same strings (one placeholder in every replica of a template):
+// each distinct text is parsed once per run.
+const cache = new Map<string, readonly Found[]>();
+
+export function findPlaceholders(text: string, mode: Mode): readonly Found[] {
+  const key = `${mode}\0${text}`;
+  let found = cache.get(key);
+  if (!found) {
+    found = scan(text, mode);
+    cache.set(key, found);
+  }
+  return found;
+}
+
+function scan(text: string, mode: Mode): Found[] {
   const found: Found[] = [];
   const pattern = mode === 'generic' ? GENERIC : PATH_ONLY;
   pattern.lastIndex = 0;

@@ -45,8 +45,8 @@ function resolveReference(ref: Reference, slot: Slot, secrets: ReadonlyMap<strin
   if (!result) return { error: new VaultfillError('INTERNAL', `secret ${ref.request.path} was not read`), dedupe: id };
   if ('error' in result) {
     const e = result.error;
-    // A failure of the whole backend is reported once; a failure of one secret once per resource.
-    if (e.exitCode === EXIT.backend) return { error: e, dedupe: `${e.code}:${e.message}` };
+    // A failure of the whole backend or its settings is reported once; of one secret, once per resource.
+    if (e.exitCode !== EXIT.resolution) return { error: e, dedupe: `${e.code}:${e.message}` };
     const where = ref.location;
     return { error: e.at(where), dedupe: `${e.code}:${id}:${where.source}:${where.document}:${slot.resource.label}` };
   }

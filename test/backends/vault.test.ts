@@ -228,3 +228,78 @@ test('missing Vault settings are listed together with the sources consulted', as
   t.regex(r.stderr, /missing setting AVP_ROLE_ID, AVP_SECRET_ID for AVP_AUTH_TYPE=approle/);
   t.regex(r.stderr, /ARGOCD_ENV_ variables: AVP_AUTH_TYPE, AVP_TYPE, VAULT_ADDR/);
 });
+
+test('VAULT_NAMESPACE is sent as X-Vault-Namespace on every request', async (t) => {
+  const vault = await sharedTestVault();
+  const proxy = await startProxy(vault.address);
+  t.teardown(() => proxy.close());
+  // The open-source test Vault has no namespaces: the proxy answers, and records what was sent.
+  proxy.fault = (req) => (req.path.startsWith('/v1/secret/') ? { status: 200, body: { data: { data: { k: 'ns-value' }, metadata: {} } } } : { status: 403, body: { errors: ['permission denied'] } });
+  const r = await vaultfill(['generate', '-'], { input: 'kind: X\na: <path:secret/data/ns#k>\n', env: { AVP_TYPE: 'vault', VAULT_ADDR: proxy.address, VAULT_TOKEN: 't', VAULT_NAMESPACE: 'team-a/' } });
+  t.is(r.code, 0, r.stderr);
+  t.true(r.stdout.includes('ns-value'));
+  t.true(proxy.requests.length >= 2);
+  for (const req of proxy.requests) t.is(req.headers['x-vault-namespace'], 'team-a/');
+});
+
+test('without VAULT_TOKEN the token auth reads ~/.vault-token, as the vault CLI does', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  await seed(vault, `secret/data/${id}/app`, { user: 'from-token-file' });
+  const home = noCache();
+  writeFileSync(path.join(home, '.vault-token'), `${vault.token}\n`);
+  const r = await vaultfill(['generate', '-'], { input: `kind: X\na: <path:secret/data/${id}/app#user>\n`, env: { AVP_TYPE: 'vault', VAULT_ADDR: vault.address, HOME: home } });
+  t.is(r.code, 0, r.stderr);
+  t.true(r.stdout.includes('from-token-file'));
+});
+
+test('github login posts the token to auth/github/login and uses the client token it gets', async (t) => {
+  const seen: Array<{ url: string; body: string; token: string | undefined }> = [];
+  const fake = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      seen.push({ url: `${req.method} ${req.url}`, body, token: req.headers['x-vault-token'] as string | undefined });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      if (req.url === '/v1/auth/github/login') res.end(JSON.stringify({ auth: { client_token: 'gh-client-token', lease_duration: 3600 } }));
+      else if (req.url?.startsWith('/v1/sys/internal/ui/mounts/')) res.end(JSON.stringify({ data: { path: 'secret/', type: 'kv', options: { version: '2' } } }));
+      else res.end(JSON.stringify({ data: { data: { k: 'gh-value' }, metadata: {} } }));
+    });
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => fake.close());
+  const r = await vaultfill(['generate', '-'], {
+    input: 'kind: X\na: <path:secret/data/gh#k>\n',
+    env: { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'github', AVP_GITHUB_TOKEN: 'ghp_personal', VAULT_ADDR: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, XDG_CACHE_HOME: noCache() },
+  });
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(seen[0], { url: 'POST /v1/auth/github/login', body: '{"token":"ghp_personal"}', token: undefined });
+  t.true(seen.slice(1).every((s) => s.token === 'gh-client-token'));
+  t.false(r.stderr.includes('ghp_personal'));
+});
+
+test('no home and no XDG_CACHE_HOME: no token cache, noted under --verbose, never a failure', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  await vault.request('POST', `sys/auth/nohome-${id}`, { type: 'userpass' });
+  await vault.request('PUT', `sys/policies/acl/nohome-${id}`, { policy: `path "secret/data/${id}/*" { capabilities = ["read"] }` });
+  await vault.request('POST', `auth/nohome-${id}/users/u`, { password: 'pw', token_policies: [`nohome-${id}`] });
+  await seed(vault, `secret/data/${id}/app`, { user: 'homeless' });
+  const r = await vaultfill(['generate', '-', '--verbose'], {
+    input: `kind: X\na: <path:secret/data/${id}/app#user>\n`,
+    env: { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'userpass', AVP_USERNAME: 'u', AVP_PASSWORD: 'pw', AVP_MOUNT_PATH: `nohome-${id}`, VAULT_ADDR: vault.address },
+  });
+  t.is(r.code, 0, r.stderr);
+  t.true(r.stdout.includes('homeless'));
+  t.regex(r.stderr, /token cache off/);
+  t.false(r.stderr.includes('homeless'));
+  // A file where the cache directory should be: unusable even for root.
+  const notADirectory = path.join(noCache(), 'file');
+  writeFileSync(notADirectory, '');
+  const unwritable = await vaultfill(['generate', '-', '--verbose'], {
+    input: `kind: X\na: <path:secret/data/${id}/app#user>\n`,
+    env: { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'userpass', AVP_USERNAME: 'u', AVP_PASSWORD: 'pw', AVP_MOUNT_PATH: `nohome-${id}`, VAULT_ADDR: vault.address, XDG_CACHE_HOME: notADirectory },
+  });
+  t.is(unwritable.code, 0, unwritable.stderr);
+  t.regex(unwritable.stderr, /token cache off: cannot use/);
+});

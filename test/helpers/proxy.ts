@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 export interface Recorded {
   readonly method: string;
   readonly path: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export type Fault = (req: Recorded, index: number) => { status: number; body?: unknown; headers?: Record<string, string> } | 'drop' | { delayMs: number } | undefined;
@@ -39,7 +40,7 @@ export async function startProxy(target: string): Promise<Proxy> {
     }),
   };
   const server = http.createServer((req, res) => {
-    const record = { method: req.method ?? 'GET', path: req.url ?? '/' };
+    const record = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers };
     const index = requests.push(record) - 1;
     const fault = proxy.fault?.(record, index);
     if (fault === 'drop') {
