@@ -42,7 +42,12 @@ export function createTokenCache(directory: string | undefined, identity: string
   const ready = (): Promise<boolean> =>
     (usable ??= (async () => {
       try {
-        await mkdir(directory, { recursive: true, mode: 0o700 });
+        // Level by level: Node's recursive mkdir never returns on some paths (e.g. under /proc).
+        for (const dir of [path.dirname(directory), directory]) {
+          await mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+            if (error.code !== 'EEXIST') throw error;
+          });
+        }
         await chmod(directory, 0o700);
         return true;
       } catch (error) {

@@ -302,4 +302,10 @@ test('no home and no XDG_CACHE_HOME: no token cache, noted under --verbose, neve
   });
   t.is(unwritable.code, 0, unwritable.stderr);
   t.regex(unwritable.stderr, /token cache off: cannot use/);
+  // Node's recursive mkdir never returns under /proc: the cache must not hang a sync.
+  const proc = await vaultfill(['generate', '-', '--verbose'], {
+    input: `kind: X\na: <path:secret/data/${id}/app#user>\n`,
+    env: { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'userpass', AVP_USERNAME: 'u', AVP_PASSWORD: 'pw', AVP_MOUNT_PATH: `nohome-${id}`, VAULT_ADDR: vault.address, XDG_CACHE_HOME: '/proc/vaultfill-cache' },
+  });
+  t.is(proc.code, 0, proc.stderr);
 });
