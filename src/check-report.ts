@@ -8,13 +8,17 @@ import { createLogger } from './log.js';
 
 export type Status = 'resolved' | 'failed' | 'unchecked' | 'removed';
 
-export interface CheckedPlaceholder {
+/** Where a row is, `null` when unknown: every row of the report has these. */
+export interface LocationFields {
   readonly source: string | null;
   readonly line: number | null;
   readonly column: number | null;
   readonly document: number | null;
   readonly resource: string | null;
   readonly yamlPath: string | null;
+}
+
+export interface CheckedPlaceholder extends LocationFields {
   readonly placeholder: string;
   readonly path: string | null;
   readonly key: string | null;
@@ -24,15 +28,9 @@ export interface CheckedPlaceholder {
   readonly error: { readonly code: ErrorCode; readonly message: string } | null;
 }
 
-export interface ReportedError {
+export interface ReportedError extends LocationFields {
   readonly code: ErrorCode;
   readonly message: string;
-  readonly source: string | null;
-  readonly line: number | null;
-  readonly column: number | null;
-  readonly document: number | null;
-  readonly resource: string | null;
-  readonly yamlPath: string | null;
 }
 
 export interface Summary {
@@ -81,7 +79,7 @@ export function createRedactor(): Redactor {
 }
 
 /** The location fields every report row carries, `null` when unknown. */
-export function locationFields(loc: Location = {}): Pick<ReportedError, 'source' | 'line' | 'column' | 'document' | 'resource' | 'yamlPath'> {
+export function locationFields(loc: Location = {}): LocationFields {
   return {
     source: loc.source ?? null,
     line: loc.line ?? null,
