@@ -66,6 +66,7 @@ function scan(text: string, kind: string): ScannedDocument {
   let name: string | undefined;
   let seenKind: string | undefined;
   const stack: Frame[] = [];
+  let root: Frame | undefined;
   // A node expected on later lines: after `key:` (fromKey) or a bare `-`.
   let pending: { path: string; indent: number; fromKey: boolean } | undefined;
   // After a scalar value, a deeper line would be a multi-line scalar.
@@ -94,8 +95,8 @@ function scan(text: string, kind: string): ScannedDocument {
       pending = undefined;
       return top;
     }
-    if (!stack.length && !pending) {
-      const root: Frame = { indent: col, seq: false, path: '', next: 0, keys: new Set() };
+    if (!root && !pending) {
+      root = { indent: col, seq: false, path: '', next: 0, keys: new Set() };
       stack.push(root);
       return root;
     }
@@ -198,7 +199,7 @@ function scan(text: string, kind: string): ScannedDocument {
     }
     lineStart = next;
   }
-  if (seenKind !== kind || stack[0]?.seq) unsupported();
+  if (seenKind !== kind || !root) unsupported();
   return { kind, name, annotations, scalars };
 }
 

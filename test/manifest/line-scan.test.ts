@@ -181,3 +181,4 @@ declines('bad indentation', 'kind: X\nspec:\n    a: 1\n  b: <path:s#k>\n');
 declines('a value that is not a plain scalar', 'kind: X\na: b: <path:s#k>\n');
 declines('a complex key', 'kind: X\n? a\n: <path:s#k>\n');
 declines('annotations as a flow map', 'kind: X\nmetadata:\n  annotations: {avp.kubernetes.io/ignore: "true"}\na: <path:s#k>\n');
+declines('a second root mapping at a shallower indent', '  a: <path:s#k>\nkind: X\n');
