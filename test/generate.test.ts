@@ -233,3 +233,9 @@ test('a backend settings error is reported once, not once per placeholder', asyn
   const r = await run(Array.from({ length: 5 }, (_, i) => `kind: X\nmetadata: {name: x${i}}\na: <path:secret/data/app#user>\nb: <path:secret/data/other#key>\n`).join('---\n'), broken);
   t.deepEqual(r.errors.map((e) => e.code), ['CONFIG']);
 });
+
+test('a broken placeholder does not hide the problems of another one in the same value', async (t) => {
+  const r = await run('kind: X\na: <path:secret/data/app#nope>-<path:secret/data/app#user | frobnicate>\n', memoryBackend(secrets));
+  t.deepEqual(r.errors.map((e) => e.code).sort(), ['KEY_NOT_FOUND', 'UNKNOWN_MODIFIER']);
+  t.is(r.output, '');
+});

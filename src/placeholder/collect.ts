@@ -164,7 +164,9 @@ function visitString(
       out.errors.push(new VaultfillError('PATH_VALIDATION', `path "${request.path}" does not match AVP_PATH_VALIDATION`, { location }));
     } else references.push({ placeholder: f.placeholder, request, location });
   }
-  if (references.length !== found.length) return;
+  // With a broken placeholder beside them, the good ones are still read and checked, so every
+  // problem of the value is reported in this run; the run writes nothing anyway.
+  if (!references.length) return;
   out.slots.push({ target: target(), text, base64, references, resource: scope.resource, location: locate(start, base) });
 }
 

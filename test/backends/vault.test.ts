@@ -1,7 +1,7 @@
 /** The Vault backend and auth methods against the real test Vault (test/vault/server). */
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -213,6 +213,21 @@ test('TLS: VAULT_CACERT verifies the server; without it the error says what to s
   t.is(skipped.code, 0, skipped.stderr);
   const notSkipped = await vaultfill(['generate', '-'], { input, env: { ...env, VAULT_SKIP_VERIFY: 'false' } });
   t.is(notSkipped.code, 4, 'VAULT_SKIP_VERIFY=false keeps verification on');
+  const caDir = noCache();
+  writeFileSync(path.join(caDir, 'vault-ca.pem'), readFileSync(vault.caFile ?? ''));
+  const capath = await vaultfill(['generate', '-'], { input, env: { ...env, VAULT_CAPATH: caDir } });
+  t.is(capath.code, 0, capath.stderr);
+  const withClientCert = await vaultfill(['generate', '-'], {
+    input,
+    env: { ...env, VAULT_CACERT: vault.caFile ?? '', VAULT_CLIENT_CERT: vault.clientCert ?? '', VAULT_CLIENT_KEY: vault.clientKey ?? '', VAULT_TLS_SERVER_NAME: 'localhost' },
+  });
+  t.is(withClientCert.code, 0, withClientCert.stderr);
+  const wrongName = await vaultfill(['generate', '-'], { input, env: { ...env, VAULT_CACERT: vault.caFile ?? '', VAULT_TLS_SERVER_NAME: 'vault.example.org' } });
+  t.is(wrongName.code, 4);
+  t.regex(wrongName.stderr, /TLS .* failed/);
+  const missingCert = await vaultfill(['generate', '-'], { input, env: { ...env, VAULT_CACERT: vault.caFile ?? '', VAULT_CLIENT_CERT: '/nonexistent/cert.pem' } });
+  t.is(missingCert.code, 2);
+  t.regex(missingCert.stderr, /VAULT_CLIENT_CERT: cannot read \/nonexistent\/cert\.pem/);
 });
 
 test('an unreachable Vault is a distinct error (exit 4) naming the address', async (t) => {
