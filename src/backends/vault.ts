@@ -74,7 +74,9 @@ export function createVaultBackend(options: BackendOptions): Backend {
 }
 
 interface Session {
-  /** Runs a request with the token; on 403 with a token from a login, logs in afresh once and retries. */
+  /** The current token (logging in, or from the cache, on first use). */
+  token(): Promise<string>;
+  /** Runs a read with the token; on 403 with a token from a login, logs in afresh once and retries. */
   call(fn: (token: string) => Promise<VaultResponse>): Promise<VaultResponse>;
 }
 
@@ -99,6 +101,10 @@ function createSession(http: VaultHttp, auth: AuthMethod, cache: TokenCache | un
   };
   let renewed: Promise<{ token: string; reusable: boolean }> | undefined;
   return {
+    async token() {
+      current ??= obtain();
+      return (await current).token;
+    },
     async call(fn) {
       current ??= obtain();
       const first = await current;
@@ -120,7 +126,8 @@ function createMountFinder(http: VaultHttp, session: Session): { find(path: stri
   const known: Mount[] = [];
   const pending = new Map<string, Promise<Mount | undefined>>();
   const lookup = async (path: string): Promise<Mount | undefined> => {
-    const response = await session.call((token) => http.request('GET', `sys/internal/ui/mounts/${encodePath(path)}`, { token }));
+    // A 403 here only means the token may not look mounts up: fall back, no re-login.
+    const response = await http.request('GET', `sys/internal/ui/mounts/${encodePath(path)}`, { token: await session.token() });
     const data = (response.body as { data?: { path?: unknown; type?: unknown; options?: { version?: unknown } | null } } | undefined)?.data;
     if (response.status !== 200 || typeof data?.path !== 'string' || (data.type !== 'kv' && data.type !== 'generic')) return undefined;
     const mount: Mount = { path: data.path, kvVersion: data.options?.version === '2' ? 2 : 1 };

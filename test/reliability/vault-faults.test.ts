@@ -181,3 +181,17 @@ test('URL-encoded and dot-segment paths never read outside AVP_PATH_VALIDATION',
     t.false(segments.some((seg) => seg === '..' || seg === '.' || seg.includes('/')), req.path);
   }
 });
+
+test('a token that may not look up mounts falls back to AVP_KV_VERSION without logging in again', async (t) => {
+  const vault = await sharedTestVault();
+  const { id, env: auth } = await approle(vault, '1h');
+  const proxy = await through(t, vault);
+  proxy.fault = (req) => (req.path.startsWith('/v1/sys/internal/ui/mounts/') ? { status: 403, body: { errors: ['permission denied'] } } : undefined);
+  const cache = mkdtempSync(path.join(tmpdir(), 'vaultfill-cache-'));
+  const run = () => vaultfill(['generate', '-'], { input: input(id), env: { ...auth, VAULT_ADDR: proxy.address, XDG_CACHE_HOME: cache } });
+  t.is((await run()).code, 0);
+  const second = await run();
+  t.is(second.code, 0, second.stderr);
+  t.true(second.stdout.includes(SECRET));
+  t.is(proxy.count(`auth/ar-${id}/login`), 1, 'the cached token is kept');
+});
