@@ -15,7 +15,8 @@ import { collect, collectScanned, type CollectOptions, type Collected, type Slot
 import { substitute } from './placeholder/substitute.js';
 import { createResolver } from './secrets/resolve.js';
 
-const YIELD_EVERY = 32;
+/** How long the parse loop runs before it lets Vault's answers in. */
+const YIELD_MS = 4;
 
 export interface GenerateOptions {
   readonly config: Pick<Config, 'kvVersion' | 'pathValidation' | 'concurrency'>;
@@ -56,10 +57,11 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
   const empty = emptyInputError(sources, chunks, options.allowEmpty);
   if (empty) errors.push(empty);
   // Reads start as soon as a document's references are known, and overlap the parsing of the
-  // documents after it: the loop yields now and then so their responses are taken in.
+  // documents after it: the loop yields every few milliseconds so their responses are taken in.
   const resolver = createResolver(options.backend, options.config.concurrency);
   const edited = new Map<number, Edited>();
   const slots: Slot[] = [];
+  let yielded = performance.now();
   for (let i = 0; i < chunks.length; i++) {
     const chunk = chunks[i] as Chunk;
     if (!chunk.candidate) continue;
@@ -70,7 +72,10 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
       slots.push(slot);
       for (const ref of slot.references) resolver.request(ref.request);
     }
-    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
+    if (performance.now() - yielded > YIELD_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yielded = performance.now();
+    }
   }
   stats.parsed = chunks.filter((c) => c.candidate).length;
   stats.placeholders = slots.reduce((n, s) => n + s.references.length, 0);
