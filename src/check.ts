@@ -46,7 +46,7 @@ import { isMap, isSeq } from 'yaml';
 import { createBackend } from './backends/index.js';
 import { secretId, type Backend } from './backends/types.js';
 import { loadConfig, type Config, type Env } from './config.js';
-import { ANNOTATION, TRUE_WORDS } from './constants.js';
+import { ANNOTATION } from './constants.js';
 import { EXIT, VaultfillError, VaultfillErrors, exitCodeOf, type ExitCode } from './errors.js';
 import { emptyInputError, parseAndCollect } from './generate.js';
 import { readInput, type Source } from './input/read.js';
@@ -54,6 +54,7 @@ import { kubeSecretReader } from './kube/secret.js';
 import type { Logger } from './log.js';
 import { parseChunk, splitDocuments } from './manifest/documents.js';
 import type { Reference, Slot } from './placeholder/collect.js';
+import { annotationsOf, isTrue } from './placeholder/scope.js';
 import { findPlaceholders } from './placeholder/grammar.js';
 import { substitute } from './placeholder/substitute.js';
 import { resolveSecrets, type SecretResult } from './secrets/resolve.js';
@@ -254,10 +255,7 @@ function ignoredIn(parsed: ReturnType<typeof parseChunk>): number {
   if (parsed instanceof VaultfillError) return 0;
   const count = (node: unknown): number => {
     if (!isMap(node)) return 0;
-    const metadata = node.get('metadata');
-    const annotations = isMap(metadata) ? metadata.get('annotations') : undefined;
-    const flag: unknown = isMap(annotations) ? annotations.get(ANNOTATION.ignore) : undefined;
-    if ((typeof flag === 'string' || typeof flag === 'number' || typeof flag === 'boolean') && TRUE_WORDS.has(String(flag))) return 1;
+    if (isTrue(annotationsOf(node)(ANNOTATION.ignore))) return 1;
     const kind = node.get('kind');
     const items = node.get('items');
     if (typeof kind === 'string' && kind.endsWith('List') && isSeq(items)) return items.items.reduce<number>((n, item) => n + count(item), 0);

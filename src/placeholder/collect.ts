@@ -4,27 +4,20 @@
  */
 import { isMap, isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { SecretRequest } from '../backends/types.js';
-import { ANNOTATION, FALSE_WORDS, TRUE_WORDS } from '../constants.js';
 import { VaultfillError, type Location } from '../errors.js';
 import type { Chunk, ParsedChunk } from '../manifest/documents.js';
 import { flowText, removePair, renderString, setString, setTyped, type TextEdit } from '../manifest/edit.js';
 import type { ScannedDocument, ScannedScalar } from '../manifest/line-scan.js';
 import { joinPath } from '../manifest/yaml-path.js';
-import { findPlaceholders, mayContain, type Mode, type Placeholder } from './grammar.js';
+import { findPlaceholders, mayContain, type Placeholder } from './grammar.js';
+import { annotationsOf, labelOf, pathOnlyScope, scopeOf, stringOf, type Resource, type Scope } from './scope.js';
+
+export type { Resource } from './scope.js';
 
 export interface Reference {
   readonly placeholder: Placeholder;
   readonly request: SecretRequest;
   readonly location: Location;
-}
-
-export interface Resource {
-  readonly kind: string | undefined;
-  /** `Kind/name`, for messages. */
-  readonly label: string | undefined;
-  readonly removeMissing: boolean;
-  /** ConfigMap: every resolved value becomes a string. */
-  readonly stringify: boolean;
 }
 
 /** Where a slot's value is written: a CST node of a parsed document, or a text range of a scanned one. */
@@ -55,15 +48,6 @@ export interface CollectOptions {
 export interface Collected {
   readonly slots: Slot[];
   readonly errors: VaultfillError[];
-}
-
-interface Scope {
-  readonly resource: Resource;
-  readonly mode: Mode;
-  readonly annotationPath: string | undefined;
-  readonly secretVersion: string | undefined;
-  readonly kvVersion: 1 | 2;
-  readonly isSecret: boolean;
 }
 
 type Locate = (offset: number, extra?: Partial<Location>) => Location;
@@ -227,68 +211,6 @@ function requestOf(p: Placeholder, scope: Scope): SecretRequest | VaultfillError
     return new VaultfillError('INVALID_VERSION', `version "${written}" is not a positive whole number`);
   }
   return { path, version: Number(written), kvVersion: scope.kvVersion };
-}
-
-function pathOnlyScope(options: CollectOptions): Scope {
-  const resource = { kind: undefined, label: undefined, removeMissing: false, stringify: false };
-  return { resource, mode: 'path-only', annotationPath: undefined, secretVersion: undefined, kvVersion: options.kvVersion, isSecret: false };
-}
-
-interface ResourceView {
-  readonly kind: string | undefined;
-  readonly label: string | undefined;
-  annotation(name: string): string | undefined;
-}
-
-/** The rules a resource's annotations set, or undefined when the resource is ignored. */
-function scopeOf(view: ResourceView, options: CollectOptions, report: (message: string) => void): Scope | undefined {
-  const { kind, label, annotation } = view;
-  if (isTrue(annotation(ANNOTATION.ignore))) return undefined;
-  const removeMissing = isTrue(annotation(ANNOTATION.removeMissing));
-  if (removeMissing && kind !== 'Secret' && kind !== 'ConfigMap') {
-    report(`${ANNOTATION.removeMissing} can only be used on Secret or ConfigMap resources`);
-  }
-  let kvVersion = options.kvVersion;
-  const kv = annotation(ANNOTATION.kvVersion);
-  if (kv !== undefined) {
-    if (kv === '1' || kv === '2') kvVersion = Number(kv) as 1 | 2;
-    else report(`${ANNOTATION.kvVersion} must be "1" or "2"`);
-  }
-  const annotationPath = annotation(ANNOTATION.path);
-  if (annotationPath !== undefined && !annotationPath.trim()) report(`${ANNOTATION.path} is empty`);
-  return {
-    resource: { kind, label, removeMissing, stringify: kind === 'ConfigMap' },
-    mode: annotationPath === undefined ? 'path-only' : 'generic',
-    annotationPath: annotationPath?.trim(),
-    secretVersion: annotation(ANNOTATION.secretVersion),
-    kvVersion,
-    isSecret: kind === 'Secret',
-  };
-}
-
-function annotationsOf(map: YAMLMap): (name: string) => string | undefined {
-  const metadata = map.get('metadata');
-  const annotations = isMap(metadata) ? metadata.get('annotations') : undefined;
-  return (name) => (isMap(annotations) ? stringOf(annotations.get(name)) : undefined);
-}
-
-/** Go's strconv.ParseBool, as AVP reads boolean annotations; anything else is false. */
-function isTrue(value: string | undefined): boolean {
-  return value !== undefined && TRUE_WORDS.has(value) && !FALSE_WORDS.has(value);
-}
-
-function labelOf(map: YAMLMap): string | undefined {
-  const kind = stringOf(map.get('kind'));
-  const metadata = map.get('metadata');
-  const name = isMap(metadata) ? stringOf(metadata.get('name')) : undefined;
-  if (!kind && !name) return undefined;
-  return `${kind ?? '?'}/${name ?? '?'}`;
-}
-
-function stringOf(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return undefined;
 }
 
 function keyText(pair: Pair): string {
