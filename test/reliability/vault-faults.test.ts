@@ -87,7 +87,8 @@ test('Vault stopped in the middle of a run: nothing is written', async (t) => {
   proxy.fault = (req) => {
     if (!req.path.startsWith(`/v1/secret/data/${id}/b`)) return undefined;
     stopping ??= vault.stop();
-    return { delayMs: 1500 };
+    return { delayMs: 3000 }; // forwarded after the server is gone
+
   };
   const r = await vaultfill(['generate', '-'], { input: input(id), env: env(proxy.address, vault.token) });
   failedCleanly(t, r, 4, /BACKEND_UNREACHABLE/);
