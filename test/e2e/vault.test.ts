@@ -20,6 +20,20 @@ interface Entry {
 }
 const entries = (parse(readFileSync(secretsFile, 'utf8')) as { secrets: Entry[] }).secrets;
 
+// Seeded once: the tests run concurrently, and a second round of versions written while
+// another test renders would change what "latest" means under it.
+const seeded = (async () => {
+  const vault = await sharedTestVault();
+  for (const entry of entries) {
+    for (const data of entry.versions ?? [entry.data ?? {}]) {
+      const r = await vault.request('POST', entry.path, { data });
+      if (r.status >= 300) throw new Error(`seeding ${entry.path}: HTTP ${r.status}`);
+    }
+  }
+  return vault;
+})();
+seeded.catch(() => undefined); // reported by the tests that await it
+
 const apps: Array<[string, PluginConfig, string, Partial<RunOptions>]> = [
   ['plain', loadPlugin('plugin.yaml'), 'examples/plain', {}],
   ['kustomize', loadPlugin('cmp/kustomize/plugin.yaml'), 'examples/kustomize/overlays/prod', {}],
@@ -29,13 +43,7 @@ const apps: Array<[string, PluginConfig, string, Partial<RunOptions>]> = [
 for (const [variant, plugin, appPath, extra] of apps) {
   test(`${variant}: the Argo CD render from Vault equals the offline render, one read per secret`, async (t) => {
     t.timeout(20 * 60_000);
-    const vault = await sharedTestVault();
-    for (const entry of entries) {
-      for (const data of entry.versions ?? [entry.data ?? {}]) {
-        const r = await vault.request('POST', entry.path, { data });
-        t.true(r.status < 300, `seeding ${entry.path}`);
-      }
-    }
+    const vault = await seeded;
     const id = variant;
     await vault.request('POST', `sys/auth/e2e-${id}`, { type: 'approle' });
     await vault.request('PUT', `sys/policies/acl/e2e-${id}`, { policy: 'path "secret/data/demo/*" { capabilities = ["read"] }' });
