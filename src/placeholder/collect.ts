@@ -12,8 +12,6 @@ import { joinPath } from '../manifest/yaml-path.js';
 import { findPlaceholders, mayContain, type Placeholder } from './grammar.js';
 import { annotationsOf, labelOf, pathOnlyScope, scopeOf, stringOf, type Resource, type Scope } from './scope.js';
 
-export type { Resource } from './scope.js';
-
 export interface Reference {
   readonly placeholder: Placeholder;
   readonly request: SecretRequest;

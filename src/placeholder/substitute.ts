@@ -1,8 +1,8 @@
 /**
- * Secrets → documents: writes resolved values into the slots' CST tokens. Pure apart from
- * those edits. A whole-scalar placeholder keeps its value's type; inside a longer string the
- * value is stringified; ConfigMap values are always strings; Secret base64 values are
- * re-encoded.
+ * Secrets → documents: writes resolved values through each slot's EditTarget (a CST token or a
+ * text range). Pure apart from those edits. A whole-scalar placeholder keeps its value's type;
+ * inside a longer string the value is stringified; ConfigMap values are always strings; Secret
+ * base64 values are re-encoded.
  */
 import { secretId } from '../backends/types.js';
 import { EXIT, VaultfillError } from '../errors.js';
