@@ -111,6 +111,24 @@ export function renderString(value: string, previous: 'plain' | 'single' | 'doub
   return JSON.stringify(value).replace(/[\x7f-\x9f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+// What a literal block cannot hold: non-printable characters and line separators, a first
+// content line starting with white space (it would need an indentation indicator), lines of
+// only white space, and more than one final line break (keep chomping would swallow the blank
+// lines after the block).
+const NOT_LITERAL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|^\n*[ \t]|(?:^|\n)[ \t]+(?:\n|$)|\n\n$/;
+
+/**
+ * A string as a literal block scalar (`|` or `|-`, by its final line break) whose content lines
+ * are indented by `indent`, without the line break after its last line; a double-quoted
+ * string when a literal block cannot hold it.
+ */
+export function renderLiteral(value: string, indent: string): string {
+  if (!value.trim() || NOT_LITERAL.test(value)) return renderString(value, 'double');
+  const clip = value.endsWith('\n');
+  const lines = (clip ? value.slice(0, -1) : value).split('\n');
+  return `|${clip ? '' : '-'}\n${lines.map((line) => (line ? indent + line : '')).join('\n')}`;
+}
+
 /** Applies non-overlapping edits to a text. */
 export function applyEdits(text: string, edits: readonly TextEdit[]): string {
   const sorted = [...edits].sort((a, b) => a.start - b.start);

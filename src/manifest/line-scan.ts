@@ -1,15 +1,15 @@
 /**
  * A fast reader for the block YAML that Helm and Kustomize emit: indented maps and sequences
- * with single-line plain or quoted scalars. It finds the resource's kind, name and annotations
+ * with single-line plain or quoted scalars and literal block scalars. It finds the resource's kind, name and annotations
  * and the scalars that may hold placeholders, in one pass over the lines and without building
  * a syntax tree (the `yaml` parser costs ~1 µs per byte). Anything outside that subset — a
- * placeholder in a block scalar or flow collection, multi-line scalars, anchors, aliases, tags,
+ * placeholder in a flow collection or a folded block, multi-line flow scalars, anchors, aliases, tags,
  * escapes, tabs, duplicate keys, `kind: *List`, JSON — returns undefined, and the caller uses
  * the full parser, which also reports errors precisely.
  */
 import { joinPath } from './yaml-path.js';
 
-export type ScalarStyle = 'plain' | 'single' | 'double';
+export type ScalarStyle = 'plain' | 'single' | 'double' | 'literal';
 
 export interface ScannedScalar {
   /** Offsets of the scalar's source text in the document. */
@@ -17,8 +17,10 @@ export interface ScannedScalar {
   readonly end: number;
   readonly value: string;
   readonly style: ScalarStyle;
+  /** Columns of a literal block's content lines. */
+  readonly indent?: number;
   readonly path: string;
-  /** The `key: value` line (start, end incl. newline) when the key begins its line: removable. */
+  /** The `key: value` lines (start, end incl. newline) when the key begins its line: removable. */
   readonly line: { readonly start: number; readonly end: number } | undefined;
 }
 
@@ -40,6 +42,7 @@ interface Frame {
 const KIND_LINE = /^kind:[ \t]*(["']?)([A-Za-z0-9.]+)\1[ \t]*(?:#.*)?\r?$/m;
 const BASE64_LIKE = /^[A-Za-z0-9+/]{8,}={0,2}$/;
 const BLOCK_HEADER = /^[|>][1-9+-]{0,2}[ \t]*(?:#.*)?$/;
+const LITERAL_HEADER = /^\|([+-]?)[ ]*$/;
 const NOT_PLAIN_START = new Set([...',[]{}#&*!|>%@`\'"?']);
 
 class Unsupported extends Error {}
@@ -170,15 +173,30 @@ function scan(text: string, kind: string): ScannedDocument {
 
     const first = text[valueAt] as string;
     if (first === '|' || first === '>') {
-      if (!BLOCK_HEADER.test(text.slice(valueAt, end)) || isSecret || describesResource(pathOf())) unsupported();
-      // Skip the block's lines: blank, or deeper than the line that owns it.
+      const header = text.slice(valueAt, end);
+      if (!BLOCK_HEADER.test(header) || describesResource(pathOf())) unsupported();
+      // The block's lines: blank, or deeper than the line that owns it.
       let blockEnd = next;
+      let angle = false;
       while (blockEnd < text.length) {
         const nl = text.indexOf('\n', blockEnd);
         const lineText = text.slice(blockEnd, nl < 0 ? text.length : nl);
         if (lineText.trim() && lineText.length - lineText.trimStart().length <= owner) break;
-        if (lineText.includes('<') || lineText.includes('\t')) unsupported();
+        if (lineText.includes('\t') || lineText.includes('\r')) unsupported();
+        angle ||= lineText.includes('<');
         blockEnd = nl < 0 ? text.length : nl + 1;
+      }
+      // A Secret's block could be base64; a block that may hold a placeholder is read when it
+      // is a literal one without an indentation indicator or comment (what Helm emits).
+      if (isSecret || angle) {
+        const chomp = LITERAL_HEADER.exec(header)?.[1] ?? unsupported();
+        const block = readLiteral(text, next, blockEnd, chomp);
+        if (block.value.includes('<') || (isSecret && BASE64_LIKE.test(block.value))) {
+          scalars.push({
+            start: valueAt, end: block.end, value: block.value, style: 'literal', indent: block.indent, path: pathOf(),
+            line: removable && { start: removable.start, end: block.end + 1 },
+          });
+        }
       }
       lineStart = blockEnd;
       continue;
@@ -203,6 +221,39 @@ function scan(text: string, kind: string): ScannedDocument {
   return { kind, name, annotations, scalars };
 }
 
+/**
+ * A literal block scalar's value from its lines `[from, to)` (all deeper than the owner, no
+ * tabs or CRs), with its content indentation and the end of its last content line. Leading
+ * blank lines and blank lines deeper than the content are declined.
+ */
+function readLiteral(text: string, from: number, to: number, chomp: string): { value: string; indent: number; end: number } {
+  const lines: string[] = [];
+  let indent = -1;
+  let last = -1;
+  let end = from;
+  for (let at = from; at < to; ) {
+    const nl = text.indexOf('\n', at);
+    const lineEnd = nl < 0 || nl >= to ? to : nl;
+    const line = text.slice(at, lineEnd);
+    const spaces = line.length - line.trimStart().length;
+    if (spaces === line.length) {
+      if (indent < 0 || spaces > indent) unsupported();
+      lines.push('');
+    } else {
+      if (indent < 0) indent = spaces;
+      if (spaces < indent) unsupported();
+      lines.push(line.slice(indent));
+      last = lines.length - 1;
+      end = lineEnd;
+    }
+    at = lineEnd + 1;
+  }
+  if (last < 0) unsupported();
+  const content = lines.slice(0, last + 1).join('\n');
+  const value = chomp === '-' ? content : chomp === '+' ? `${content}\n${'\n'.repeat(lines.length - 1 - last)}` : `${content}\n`;
+  return { value, indent, end };
+}
+
 /** `key:` at `pos` (plain or single-line quoted), or undefined when the line holds a scalar. */
 function readKey(text: string, pos: number, end: number): { key: string; valueAt: number } | undefined {
   const first = text[pos] as string;
@@ -212,7 +263,7 @@ function readKey(text: string, pos: number, end: number): { key: string; valueAt
     return undefined;
   }
   if (NOT_PLAIN_START.has(first) && first !== '"' && first !== "'") {
-    if (first === '?' || first === '&' || first === '*' || first === '!' || first === '%' || first === '@' || first === '`' || first === '|' || first === '>') unsupported();
+    if (first === '?' || first === '&' || first === '*' || first === '!' || first === '%' || first === '@' || first === '`') unsupported();
     return undefined;
   }
   for (let i = pos; i < end; i++) {

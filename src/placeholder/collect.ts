@@ -6,7 +6,7 @@ import { isMap, isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap
 import type { SecretRequest } from '../backends/types.js';
 import { VaultfillError, type Location } from '../errors.js';
 import type { Chunk, ParsedChunk } from '../manifest/documents.js';
-import { flowText, removePair, renderString, setString, setTyped, type TextEdit } from '../manifest/edit.js';
+import { flowText, removePair, renderLiteral, renderString, setString, setTyped, type TextEdit } from '../manifest/edit.js';
 import type { ScannedDocument, ScannedScalar } from '../manifest/line-scan.js';
 import { joinPath } from '../manifest/yaml-path.js';
 import { findPlaceholders, mayContain, type Placeholder } from './grammar.js';
@@ -168,7 +168,10 @@ function cstTarget(node: Scalar, parent: YAMLMap | YAMLSeq, pair: Pair | undefin
 function textTarget(scalar: ScannedScalar, edits: TextEdit[]): EditTarget {
   return {
     removable: scalar.line !== undefined,
-    setString: (value) => edits.push({ start: scalar.start, end: scalar.end, text: renderString(value, scalar.style) }),
+    setString: (value) => {
+      const text = scalar.style === 'literal' ? renderLiteral(value, ' '.repeat(scalar.indent ?? 2)) : renderString(value, scalar.style);
+      edits.push({ start: scalar.start, end: scalar.end, text });
+    },
     setTyped: (value) => edits.push({ start: scalar.start, end: scalar.end, text: flowText(value) }),
     remove: () => {
       if (scalar.line) edits.push({ start: scalar.line.start, end: scalar.line.end, text: '' });

@@ -102,6 +102,47 @@ stringData:
   b: <user>
   c: x-<also-missing> # trailing
 `);
+sameBothWays('literal block scalars: chomping, blank lines, typed and multi-line values, remove-missing', `kind: ConfigMap
+metadata:
+  name: c
+  annotations:
+    avp.kubernetes.io/path: secret/data/app
+    avp.kubernetes.io/remove-missing: "true"
+data:
+  clip: |
+    # a config file
+    user = <path:secret/data/app#user>
+
+      indented = <path:secret/data/app#multi>
+    end
+
+  strip: |-
+    <path:secret/data/app#n>
+  keep: |+
+    pw=<path:secret/data/app#quote>
+
+
+  typed: |-
+    <path:secret/data/app#obj | jsonParse>
+  ctl: |
+    <path:secret/data/app#ctl>
+  gone: |
+    <missing>
+  list:
+  - |
+    item <path:secret/data/app#uni>
+  - after
+  last: 1
+`);
+sameBothWays('a literal block in a Secret', `kind: Secret
+metadata:
+  name: s
+stringData:
+  app.conf: |
+    password=<path:secret/data/app#colon>
+  b64: |-
+    ${Buffer.from('<path:secret/data/app#user>').toString('base64')}
+`);
 sameBothWays('Secret base64 values', `kind: Secret
 metadata:
   name: s
@@ -145,14 +186,17 @@ test('the scanner agrees with the full parser on the AVP fixtures and the exampl
 
 test('any secret value comes out the same through both paths', async (t) => {
   await fc.assert(
-    fc.asyncProperty(fc.string({ unit: 'binary' }), fc.constantFrom('plain', 'double', 'single', 'seq'), async (value, style) => {
+    fc.asyncProperty(fc.string({ unit: 'binary' }), fc.constantFrom('plain', 'double', 'single', 'seq', 'literal', 'literal-'), async (value, style) => {
       const ph = '<path:secret/data/v#k>';
-      const line = style === 'plain' ? `a: ${ph}` : style === 'double' ? `a: "${ph}"` : style === 'single' ? `a: 'x${ph}'` : `a:\n- ${ph}`;
+      const lines: Record<string, string> = {
+        plain: `a: ${ph}`, double: `a: "${ph}"`, single: `a: 'x${ph}'`, seq: `a:\n- ${ph}`, literal: `a: |\n  ${ph}`, 'literal-': `a: |-\n  ${ph}`,
+      };
+      const line = lines[style] as string;
       const { fast, full } = await bothWays(`kind: X\nmetadata:\n  name: p\n${line}\nz: 1\n`, { 'secret/data/v': { k: value } });
       t.truthy(fast);
       t.deepEqual(fast?.output, full.output);
       const doc = full.output[0] as { a: unknown };
-      const expected = style === 'single' ? `x${value}` : value;
+      const expected = style === 'single' ? `x${value}` : style === 'literal' ? `${value}\n` : value;
       t.deepEqual(style === 'seq' ? (doc.a as unknown[])[0] : doc.a, expected);
     }),
     { numRuns: 300 },
@@ -164,7 +208,11 @@ const declines = (name: string, text: string): void => {
     t.is(scanDocument(text), undefined);
   });
 };
-declines('a placeholder in a block scalar', 'kind: X\na: |\n  <path:s#k>\n');
+declines('a placeholder in a folded block scalar', 'kind: X\na: >\n  <path:s#k>\n');
+declines('a placeholder in a block scalar with an indentation indicator', 'kind: X\na: |2\n  <path:s#k>\n');
+declines('a placeholder in a block scalar with a comment on its header', 'kind: X\na: | # c\n  <path:s#k>\n');
+declines('a placeholder in a block scalar after a leading blank line', 'kind: X\na: |\n\n  <path:s#k>\n');
+declines('a block scalar less indented after its first line', 'kind: X\na: |\n    x\n   <path:s#k>\n');
 declines('a placeholder in a flow collection', 'kind: X\na: {b: <path:s#k>}\n');
 declines('a multi-line plain scalar', 'kind: X\na: <path:s#k>\n  more\n');
 declines('a multi-line quoted scalar', 'kind: X\na: "<path:s#k>\n  more"\n');
