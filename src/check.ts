@@ -42,7 +42,7 @@
  * same problems (errors.ts EXIT). `unchecked` and `removed` are not failures.
  */
 import type { Readable } from 'node:stream';
-import { isMap, isSeq } from 'yaml';
+import { yaml } from './yaml.js';
 import { createBackend } from './backends/index.js';
 import { secretId, type Backend } from './backends/types.js';
 import { loadConfig, type Config, type Env } from './config.js';
@@ -254,6 +254,7 @@ function modifiersOf(raw: string): string[] {
 function ignoredIn(parsed: ReturnType<typeof parseChunk>): number {
   if (parsed instanceof VaultfillError) return 0;
   const count = (node: unknown): number => {
+    const { isMap, isSeq } = yaml();
     if (!isMap(node)) return 0;
     if (isTrue(annotationsOf(node)(ANNOTATION.ignore))) return 1;
     const kind = node.get('kind');

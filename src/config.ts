@@ -4,9 +4,9 @@
  * defaults. Nothing else reads the environment.
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { ARGOCD_ENV_PREFIX, DEFAULTS, SETTING, SETTING_NAMES, type SettingName } from './constants.js';
 import { VaultfillError, VaultfillErrors } from './errors.js';
+import { yaml } from './yaml.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 export type BackendType = 'vault' | 'file';
@@ -117,7 +117,7 @@ async function readConfigFile(file: string): Promise<Map<string, string>> {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = yaml().parse(text);
   } catch {
     doc = undefined;
   }

@@ -9,8 +9,8 @@
  *       versions: [{user: old}, {user: new}]   # 1-based; the last is the latest
  */
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
 import { VaultfillError } from '../errors.js';
+import { yaml } from '../yaml.js';
 import type { Backend, SecretData, SecretRequest } from './types.js';
 
 type Entry = { readonly versions: readonly SecretData[] };
@@ -47,7 +47,7 @@ async function load(file: string): Promise<Map<string, Entry>> {
   }
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = yaml().parse(text);
   } catch (error) {
     // The parser's message quotes the offending line, which may hold a secret: keep only its position.
     const where = error instanceof Error && 'linePos' in error ? positionOf(error) : '';

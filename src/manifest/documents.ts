@@ -2,9 +2,10 @@
  * Splits sources into YAML documents, decides which need work, parses those (keeping the CST
  * so untouched bytes are written back exactly) and serializes them again.
  */
-import { Composer, CST, LineCounter, Parser, type Document } from 'yaml';
+import type { CST, Document, LineCounter } from 'yaml';
 import { VaultfillError } from '../errors.js';
 import type { Source } from '../input/read.js';
+import { yaml } from '../yaml.js';
 
 export interface Chunk {
   readonly source: Source;
@@ -69,6 +70,7 @@ export function splitDocuments(source: Source): Chunk[] {
 }
 
 export function parseChunk(chunk: Chunk): ParsedChunk | VaultfillError {
+  const { Composer, LineCounter, Parser } = yaml();
   const lines = new LineCounter();
   const parser = new Parser(lines.addNewLine);
   const composer = new Composer({ keepSourceTokens: true, uniqueKeys: true });
@@ -95,6 +97,7 @@ export function parseChunk(chunk: Chunk): ParsedChunk | VaultfillError {
 
 export function serialize(parsed: ParsedChunk): string {
   let out = '';
+  const { CST } = yaml();
   for (const token of parsed.tokens) out += CST.stringify(token);
   return out.endsWith('\n') ? out : `${out}\n`;
 }

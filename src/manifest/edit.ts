@@ -2,7 +2,8 @@
  * Edits applied to the CST tokens behind parsed nodes, so everything around an edited scalar
  * keeps its bytes, comments and key order.
  */
-import { CST, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import type { Pair, Scalar, YAMLMap } from 'yaml';
+import { yaml } from '../yaml.js';
 
 export interface ScalarContext {
   /** The scalar is a block-map value or block-sequence item (affects block indentation). */
@@ -19,6 +20,7 @@ const PLAIN_FIRST = /^[A-Za-z0-9_/.($^]/;
 /** Replaces a scalar with a string value, choosing a style that reads back as that string. */
 export function setString(node: Scalar, value: string, ctx: ScalarContext): void {
   const token = node.srcToken;
+  const { CST } = yaml();
   if (!token || !CST.isScalar(token)) return;
   const previous = token.type;
   let type: Scalar.Type;
@@ -39,6 +41,7 @@ export function setString(node: Scalar, value: string, ctx: ScalarContext): void
 /** Replaces a scalar with a typed value: numbers, booleans and null plain, collections as flow JSON. */
 export function setTyped(node: Scalar, value: unknown, ctx: ScalarContext): void {
   const token = node.srcToken;
+  const { CST } = yaml();
   if (!token || !CST.isScalar(token)) return;
   CST.setScalarValue(token, 'x', { afterKey: ctx.afterKey, inFlow: ctx.inFlow, type: 'PLAIN' });
   // setScalarValue turned the token into a plain flow scalar; its source is written verbatim.

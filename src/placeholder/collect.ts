@@ -2,7 +2,7 @@
  * Documents → references: finds every placeholder in the parsed documents, with the resource
  * rules (annotations, Secret base64, ConfigMap strings) and a location for each. Pure.
  */
-import { isMap, isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import type { Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { SecretRequest } from '../backends/types.js';
 import { VaultfillError, type Location } from '../errors.js';
 import type { Chunk, ParsedChunk } from '../manifest/documents.js';
@@ -11,6 +11,7 @@ import type { ScannedDocument, ScannedScalar } from '../manifest/line-scan.js';
 import { joinPath } from '../manifest/yaml-path.js';
 import { findPlaceholders, mayContain, type Placeholder } from './grammar.js';
 import { annotationsOf, labelOf, pathOnlyScope, scopeOf, stringOf, type Resource, type Scope } from './scope.js';
+import { yaml } from '../yaml.js';
 
 export interface Reference {
   readonly placeholder: Placeholder;
@@ -52,6 +53,7 @@ type Locate = (offset: number, extra?: Partial<Location>) => Location;
 
 /** Placeholders in a document parsed by `yaml` (any YAML); edits go to its CST. */
 export function collect(parsed: ParsedChunk, options: CollectOptions): Collected {
+  const { isMap, isScalar, isSeq } = yaml();
   const out: Collected = { slots: [], errors: [] };
   const { chunk, lines } = parsed;
   const locate: Locate = (offset, extra = {}) => {
@@ -156,11 +158,11 @@ function cstTarget(node: Scalar, parent: YAMLMap | YAMLSeq, pair: Pair | undefin
   const inFlow = Boolean(parent.flow);
   const context = { afterKey: !inFlow, inFlow };
   return {
-    removable: pair !== undefined && isMap(parent),
+    removable: pair !== undefined && yaml().isMap(parent),
     setString: (value) => setString(node, value, context),
     setTyped: (value) => setTyped(node, value, context),
     remove: () => {
-      if (pair && isMap(parent)) removePair(parent, pair);
+      if (pair && yaml().isMap(parent)) removePair(parent, pair);
     },
   };
 }
@@ -216,7 +218,7 @@ function requestOf(p: Placeholder, scope: Scope): SecretRequest | VaultfillError
 
 function keyText(pair: Pair): string {
   const key = pair.key;
-  return isScalar(key) ? String(key.value) : String(key);
+  return yaml().isScalar(key) ? String(key.value) : String(key);
 }
 
 const BINARY = 'tag:yaml.org,2002:binary';

@@ -4,8 +4,8 @@
  * messages never quote the value.
  */
 import { createHash } from 'node:crypto';
-import { parse as parseYaml } from 'yaml';
 import { VaultfillError } from '../errors.js';
+import { yaml } from '../yaml.js';
 import { compileJsonPath, type CompiledJsonPath } from './jsonpath.js';
 
 export interface ModifierCall {
@@ -28,7 +28,7 @@ const MODIFIERS: Record<string, Compile> = {
   jsonParse: noArgs('jsonParse', (v) => parseJson(text(v, 'jsonParse'), 'jsonParse')),
   yamlParse: noArgs('yamlParse', (v) => {
     try {
-      return parseYaml(text(v, 'yamlParse'), { maxAliasCount: 100 }) as unknown;
+      return yaml().parse(text(v, 'yamlParse'), { maxAliasCount: 100 }) as unknown;
     } catch {
       return fail('yamlParse', 'the value is not valid YAML');
     }

@@ -2,9 +2,10 @@
  * The rules a resource's annotations set for its placeholders (argocd-vault-plugin's
  * annotations): ignore, generic placeholders and their path, versions, remove-missing.
  */
-import { isMap, type YAMLMap } from 'yaml';
+import type { YAMLMap } from 'yaml';
 import { ANNOTATION, FALSE_WORDS, TRUE_WORDS } from '../constants.js';
 import type { Mode } from './grammar.js';
+import { yaml } from '../yaml.js';
 
 export interface ScopeOptions {
   readonly kvVersion: 1 | 2;
@@ -67,6 +68,7 @@ export function scopeOf(view: ResourceView, options: ScopeOptions, report: (mess
 
 export function annotationsOf(map: YAMLMap): (name: string) => string | undefined {
   const metadata = map.get('metadata');
+  const { isMap } = yaml();
   const annotations = isMap(metadata) ? metadata.get('annotations') : undefined;
   return (name) => (isMap(annotations) ? stringOf(annotations.get(name)) : undefined);
 }
@@ -79,7 +81,7 @@ export function isTrue(value: string | undefined): boolean {
 export function labelOf(map: YAMLMap): string | undefined {
   const kind = stringOf(map.get('kind'));
   const metadata = map.get('metadata');
-  const name = isMap(metadata) ? stringOf(metadata.get('name')) : undefined;
+  const name = yaml().isMap(metadata) ? stringOf(metadata.get('name')) : undefined;
   if (!kind && !name) return undefined;
   return `${kind ?? '?'}/${name ?? '?'}`;
 }
