@@ -213,7 +213,7 @@ function scan(text: string, kind: string): ScannedDocument {
     if (frame && frame.path === 'metadata' && key?.key === 'name') name = scalar.value;
     if (frame && frame.path === 'metadata.annotations' && key) annotations.set(key.key, scalar.value);
     if (scalar.value.includes('<') || (isSecret && BASE64_LIKE.test(scalar.value))) {
-      scalars.push({ ...scalar, path: pathOf(), line: removable });
+      scalars.push({ start: scalar.start, end: scalar.end, value: scalar.value, style: scalar.style, indent: undefined, path: pathOf(), line: removable });
     }
     lineStart = next;
   }
