@@ -48,6 +48,7 @@ step "assembling $app"
 rm -rf -- "$app"
 mkdir -p -- "$app"
 cp -R -- "$src/dist" "$app/dist"
+chmod 0755 -- "$app/dist/bin.js" # the launchers exec it: its first lines start Node with its flags
 cp -- "$src/package.json" "$src/package-lock.json" "$app/"
 # --ignore-scripts: no dependency of ours needs an install script, and none should run.
 # shellcheck disable=SC2086 # VAULTFILL_NPM_FLAGS is a list of flags
@@ -65,7 +66,7 @@ for name in vaultfill argocd-vault-plugin; do
 #!/bin/sh
 # Installed by vaultfill's scripts/image-build.sh.
 self="$(readlink -f -- "$0")"
-exec node "${self%/*}/../../../opt/vaultfill/dist/bin.js" "$@"
+exec "${self%/*}/../../../opt/vaultfill/dist/bin.js" "$@"
 LAUNCHER
   chmod 0755 "$bindir/$name"
 done

@@ -1,7 +1,7 @@
-/** Spawns the built binary (npm test builds it first) with the local-file backend. */
+/** Runs the built binary as installed (npm test builds it first) with the local-file backend. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -16,8 +16,8 @@ function fixture(): { dir: string; secrets: string } {
   return { dir, secrets };
 }
 
-function vaultfill(args: string[], options: { input?: string; env?: Record<string, string>; cwd?: string } = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
+function vaultfill(args: string[], options: { input?: string; env?: Record<string, string>; cwd?: string; binary?: string } = {}) {
+  const r = spawnSync(options.binary ?? bin, args, {
     input: options.input ?? '',
     encoding: 'utf8',
     cwd: options.cwd ?? root,
@@ -108,6 +108,19 @@ test('version prints the package version and help exits 0', (t) => {
   const help = vaultfill(['--help']);
   t.is(help.code, 0);
   t.regex(help.stdout, /vaultfill generate <path\|->/);
+});
+
+test('the binary runs through a symlink (as npm installs it) with arguments kept whole', (t) => {
+  const { dir, secrets } = fixture();
+  const link = path.join(dir, 'bin', 'vaultfill');
+  mkdirSync(path.dirname(link));
+  symlinkSync(bin, link);
+  const odd = path.join(dir, `it's a "dir" $HOME`);
+  mkdirSync(odd);
+  writeFileSync(path.join(odd, 'm.yaml'), manifest);
+  const r = vaultfill(['generate', odd], { binary: link, env: { AVP_TYPE: 'file', AVP_SECRETS_FILE: secrets } });
+  t.is(r.code, 0, r.stderr);
+  t.like(parseAllDocuments(r.stdout)[0]?.toJS(), { stringData: { password: 'hunter2-secret' } });
 });
 
 test('the argocd-vault-plugin alias is declared for the same binary', (t) => {

@@ -147,7 +147,7 @@ function run(command: Command, cwd: string, env: Record<string, string>): Promis
 export function launcherDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'vaultfill-e2e-bin-'));
   for (const name of ['vaultfill', 'argocd-vault-plugin']) {
-    writeExecutable(join(dir, name), `#!/bin/sh\nexec "${process.execPath}" "${distBin}" "$@"\n`);
+    writeExecutable(join(dir, name), `#!/bin/sh\nexec "${distBin}" "$@"\n`);
   }
   return dir;
 }

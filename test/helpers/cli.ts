@@ -15,7 +15,7 @@ export interface CliResult {
 /** Runs `vaultfill args…` with only the given environment (plus PATH). */
 export function vaultfill(args: readonly string[], options: { input?: string; env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(bin, args, {
       cwd: options.cwd ?? root,
       env: { PATH: process.env['PATH'] ?? '', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
