@@ -31,12 +31,35 @@ export interface ScannedDocument {
   readonly scalars: readonly ScannedScalar[];
 }
 
+/** An open map or sequence. Its YAML path is built only when a value in it needs one. */
 interface Frame {
   readonly indent: number;
   readonly seq: boolean;
-  readonly path: string;
+  /** The frame holding this one, and the key or index it is under (none for the root). */
+  readonly parent: Frame | undefined;
+  readonly segment: string | number;
+  path: string | undefined;
   next: number;
-  readonly keys: Set<string>;
+  /** A map's keys so far (an array while small: most maps have a handful). */
+  keys: string[] | Set<string>;
+}
+
+function pathOf(frame: Frame | undefined, segment: string | number): string {
+  if (!frame) return '';
+  frame.path ??= pathOf(frame.parent, frame.segment);
+  return typeof segment === 'number' ? `${frame.path}[${segment}]` : joinPath(frame.path, segment);
+}
+
+function addKey(frame: Frame, key: string): void {
+  const { keys } = frame;
+  if (Array.isArray(keys)) {
+    if (keys.includes(key)) unsupported();
+    keys.push(key);
+    if (keys.length > 16) frame.keys = new Set(keys);
+  } else {
+    if (keys.has(key)) unsupported();
+    keys.add(key);
+  }
 }
 
 const KIND_LINE = /^kind:[ \t]*(["']?)([A-Za-z0-9.]+)\1[ \t]*(?:#.*)?\r?$/m;
@@ -70,8 +93,25 @@ function scan(text: string, kind: string): ScannedDocument {
   let seenKind: string | undefined;
   const stack: Frame[] = [];
   let root: Frame | undefined;
-  // A node expected on later lines: after `key:` (fromKey) or a bare `-`.
-  let pending: { path: string; indent: number; fromKey: boolean } | undefined;
+  // A node expected on later lines, after `key:` (fromKey) or a bare `-`: where it goes.
+  let pending = false;
+  let pendingParent: Frame | undefined;
+  let pendingSegment: string | number = '';
+  let pendingIndent = 0;
+  let pendingFromKey = false;
+  const expect = (parent: Frame, segment: string | number, indent: number, fromKey: boolean): void => {
+    pending = true;
+    pendingParent = parent;
+    pendingSegment = segment;
+    pendingIndent = indent;
+    pendingFromKey = fromKey;
+  };
+  const open = (indent: number, seq: boolean): Frame => {
+    const frame: Frame = { indent, seq, parent: pendingParent, segment: pendingSegment, path: undefined, next: 0, keys: [] };
+    stack.push(frame);
+    pending = false;
+    return frame;
+  };
   // After a scalar value, a deeper line would be a multi-line scalar.
   let scalarIndent: number | undefined;
 
@@ -79,27 +119,19 @@ function scan(text: string, kind: string): ScannedDocument {
     while (stack.length && (stack[stack.length - 1] as Frame).indent > col) stack.pop();
     const top = stack[stack.length - 1];
     if (top?.seq && top.indent === col) return top;
-    if (!pending || col < pending.indent || (col === pending.indent && !pending.fromKey)) return unsupported();
-    const frame: Frame = { indent: col, seq: true, path: pending.path, next: 0, keys: new Set() };
-    stack.push(frame);
-    pending = undefined;
-    return frame;
+    if (!pending || col < pendingIndent || (col === pendingIndent && !pendingFromKey)) return unsupported();
+    return open(col, true);
   };
   const openMap = (col: number): Frame => {
     while (stack.length && ((stack[stack.length - 1] as Frame).indent > col || ((stack[stack.length - 1] as Frame).indent === col && (stack[stack.length - 1] as Frame).seq))) stack.pop();
     const top = stack[stack.length - 1];
-    if (pending && col > pending.indent) {
-      const frame: Frame = { indent: col, seq: false, path: pending.path, next: 0, keys: new Set() };
-      stack.push(frame);
-      pending = undefined;
-      return frame;
-    }
+    if (pending && col > pendingIndent) return open(col, false);
     if (top && !top.seq && top.indent === col) {
-      pending = undefined;
+      pending = false;
       return top;
     }
     if (!root && !pending) {
-      root = { indent: col, seq: false, path: '', next: 0, keys: new Set() };
+      root = { indent: col, seq: false, parent: undefined, segment: '', path: '', next: 0, keys: [] };
       stack.push(root);
       return root;
     }
@@ -126,13 +158,15 @@ function scan(text: string, kind: string): ScannedDocument {
     if (scalarIndent !== undefined && indent > scalarIndent) unsupported();
     scalarIndent = undefined;
 
-    let itemPath: string | undefined;
+    // The innermost sequence item this line starts, if any.
+    let item: Frame | undefined;
+    let itemIndex = 0;
     let owner = indent; // column that a scalar on this line belongs to
     while (text[pos] === '-' && (pos + 1 === end || text[pos + 1] === ' ')) {
-      const frame = openSeq(pos - lineStart);
-      itemPath = `${frame.path}[${frame.next++}]`;
+      item = openSeq(pos - lineStart);
+      itemIndex = item.next++;
       owner = pos - lineStart;
-      pending = { path: itemPath, indent: owner, fromKey: false };
+      expect(item, itemIndex, owner, false);
       pos++;
       while (pos < end && text[pos] === ' ') pos++;
     }
@@ -143,38 +177,35 @@ function scan(text: string, kind: string): ScannedDocument {
 
     const key = readKey(text, pos, end);
     let valueAt: number;
-    let path: string;
-    let removable: ScannedScalar['line'];
-    let frame: Frame | undefined;
+    // Where the value on this line goes: a key of a map, or an item of a sequence.
+    let parent: Frame;
+    let segment: string | number;
+    // A `key: value` line that begins with its key can be removed whole (remove-missing).
+    const removable = key !== undefined && item === undefined;
     if (key) {
-      frame = openMap(pos - lineStart);
-      if (frame.keys.has(key.key)) unsupported();
-      frame.keys.add(key.key);
-      path = '';
+      parent = openMap(pos - lineStart);
+      addKey(parent, key.key);
+      segment = key.key;
       owner = pos - lineStart;
       valueAt = key.valueAt;
-      removable = itemPath === undefined ? { start: lineStart, end: lineEnd } : undefined;
       while (valueAt < end && text[valueAt] === ' ') valueAt++;
       if (valueAt >= end || text[valueAt] === '#') {
-        pending = { path: joinPath(frame.path, key.key), indent: owner, fromKey: true };
+        expect(parent, segment, owner, true);
         lineStart = next;
         continue;
       }
     } else {
-      if (itemPath === undefined) unsupported();
-      path = itemPath as string;
+      if (item === undefined) return unsupported();
+      parent = item;
+      segment = itemIndex;
       valueAt = pos;
-      removable = undefined;
     }
-    pending = undefined;
-    // The YAML path is built only for values that need one (most values are skipped).
-    const keyFrame = frame;
-    const pathOf = (): string => (key && keyFrame ? joinPath(keyFrame.path, key.key) : path);
+    pending = false;
 
     const first = text[valueAt] as string;
     if (first === '|' || first === '>') {
       const header = text.slice(valueAt, end);
-      if (!BLOCK_HEADER.test(header) || describesResource(pathOf())) unsupported();
+      if (!BLOCK_HEADER.test(header) || describesResource(pathOf(parent, segment))) unsupported();
       // The block's lines: blank, or deeper than the line that owns it.
       let blockEnd = next;
       let angle = false;
@@ -193,8 +224,8 @@ function scan(text: string, kind: string): ScannedDocument {
         const block = readLiteral(text, next, blockEnd, chomp);
         if (block.value.includes('<') || (isSecret && BASE64_LIKE.test(block.value))) {
           scalars.push({
-            start: valueAt, end: block.end, value: block.value, style: 'literal', indent: block.indent, path: pathOf(),
-            line: removable && { start: removable.start, end: block.end + 1 },
+            start: valueAt, end: block.end, value: block.value, style: 'literal', indent: block.indent, path: pathOf(parent, segment),
+            line: removable ? { start: lineStart, end: block.end + 1 } : undefined,
           });
         }
       }
@@ -203,17 +234,24 @@ function scan(text: string, kind: string): ScannedDocument {
     }
     if (first === '{' || first === '[') {
       const flow = text.slice(valueAt, end);
-      if (flow.includes('<') || isSecret || describesResource(pathOf()) || !balanced(flow)) unsupported();
+      if (flow.includes('<') || isSecret || describesResource(pathOf(parent, segment)) || !balanced(flow)) unsupported();
       lineStart = next;
       continue;
     }
     const scalar = readScalar(text, valueAt, end);
     scalarIndent = owner;
-    if (frame && frame.path === '' && key?.key === 'kind') seenKind = scalar.value;
-    if (frame && frame.path === 'metadata' && key?.key === 'name') name = scalar.value;
-    if (frame && frame.path === 'metadata.annotations' && key) annotations.set(key.key, scalar.value);
+    if (key) {
+      // kind, metadata.name and metadata.annotations, found by their place, not by path strings.
+      const grand = parent.parent;
+      if (parent === root && segment === 'kind') seenKind = scalar.value;
+      else if (grand === root && grand && parent.segment === 'metadata' && segment === 'name') name = scalar.value;
+      else if (grand?.parent === root && grand?.parent && grand.segment === 'metadata' && parent.segment === 'annotations') annotations.set(key.key, scalar.value);
+    }
     if (scalar.value.includes('<') || (isSecret && BASE64_LIKE.test(scalar.value))) {
-      scalars.push({ start: scalar.start, end: scalar.end, value: scalar.value, style: scalar.style, indent: undefined, path: pathOf(), line: removable });
+      scalars.push({
+        start: scalar.start, end: scalar.end, value: scalar.value, style: scalar.style, indent: undefined, path: pathOf(parent, segment),
+        line: removable ? { start: lineStart, end: lineEnd } : undefined,
+      });
     }
     lineStart = next;
   }
