@@ -1,15 +1,16 @@
 /**
- * A small typed Vault HTTP client on node:https: TLS from VAULT_CACERT / VAULT_CAPATH /
- * VAULT_CLIENT_CERT / VAULT_CLIENT_KEY / VAULT_SKIP_VERIFY / VAULT_TLS_SERVER_NAME, the
- * X-Vault-Namespace header on every request, a timeout per attempt, and at most 3 retries with
- * backoff (honouring Retry-After) on 429, 5xx and connection resets. It replaces node-vault,
- * which reads none of the TLS variables, has no retries, and costs ~0.1 s to load.
+ * The Vault HTTP client. It reads TLS settings from VAULT_CACERT / VAULT_CAPATH /
+ * VAULT_CLIENT_CERT / VAULT_CLIENT_KEY / VAULT_SKIP_VERIFY / VAULT_TLS_SERVER_NAME, sends
+ * X-Vault-Namespace on every request, and has a timeout per attempt and at most `retries`
+ * retries with backoff (honouring Retry-After) on 429, 5xx and connection resets. It replaced
+ * node-vault, which reads none of the TLS variables, has no retries, and costs ~0.1 s to load;
+ * the transport is our own HTTP/1.1 client (http1.ts).
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { VaultfillError } from '../errors.js';
+import { createHttp1 } from './http1.js';
 
 export interface VaultHttpOptions {
   readonly address: string;
@@ -37,66 +38,72 @@ export interface VaultHttp {
 
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', ...RETRYABLE_CODES]);
+/** Header values node:http refuses too: anything but tab, printable ASCII and Latin-1. */
+const UNSENDABLE = /[^\t\x20-\x7e\x80-\xff]/;
 
 export function createVaultHttp(options: VaultHttpOptions): VaultHttp {
   let base: URL;
+  let fixedHeaders = '';
   try {
     base = new URL(options.address);
     if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new Error('protocol');
+    // Credentials in the address become Basic auth, as node:http did with them.
+    const credentials = base.username || base.password ? `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}` : '';
+    if (credentials) fixedHeaders += `Authorization: Basic ${Buffer.from(credentials).toString('base64')}\r\n`;
   } catch {
     throw new VaultfillError('CONFIG', 'VAULT_ADDR must be an http:// or https:// URL');
   }
+  if (options.namespace) {
+    if (UNSENDABLE.test(options.namespace)) throw new VaultfillError('CONFIG', 'VAULT_NAMESPACE contains a control character (CR, LF, NUL…) and cannot be sent in a header');
+    fixedHeaders += `X-Vault-Namespace: ${options.namespace}\r\n`;
+  }
   const secure = base.protocol === 'https:';
-  const agent = secure
-    ? new https.Agent({
-        keepAlive: true,
-        ca: caBundle(options),
-        cert: options.clientCert ? readPem(options.clientCert, 'VAULT_CLIENT_CERT') : undefined,
-        key: options.clientKey ? readPem(options.clientKey, 'VAULT_CLIENT_KEY') : undefined,
-        rejectUnauthorized: !options.skipVerify,
-        servername: options.tlsServerName,
-      })
-    : new http.Agent({ keepAlive: true });
-  let sent = 0;
+  const host = base.hostname.startsWith('[') ? base.hostname.slice(1, -1) : base.hostname;
+  const port = Number(base.port) || (secure ? 443 : 80);
+  const http = createHttp1({
+    host,
+    port,
+    timeoutMs: options.timeoutMs,
+    tls: secure
+      ? {
+          ca: caBundle(options),
+          cert: options.clientCert ? readPem(options.clientCert, 'VAULT_CLIENT_CERT') : undefined,
+          key: options.clientKey ? readPem(options.clientKey, 'VAULT_CLIENT_KEY') : undefined,
+          // As node:https: SNI and the certificate check use VAULT_TLS_SERVER_NAME, else a host name (not an IP).
+          servername: options.tlsServerName ?? (isIP(host) ? undefined : host),
+          rejectUnauthorized: !options.skipVerify,
+        }
+      : undefined,
+  });
 
-  const once = (method: string, apiPath: string, token: string | undefined, body: unknown): Promise<VaultResponse> =>
-    new Promise((resolve, reject) => {
-      const url = new URL(`/v1/${apiPath.replace(/^\/+/, '')}`, base);
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const headers: Record<string, string> = { Accept: 'application/json' };
-      if (token) headers['X-Vault-Token'] = token;
-      if (options.namespace) headers['X-Vault-Namespace'] = options.namespace;
-      if (payload !== undefined) {
-        headers['Content-Type'] = 'application/json';
-        headers['Content-Length'] = String(Buffer.byteLength(payload));
-      }
-      sent++;
-      const req = (secure ? https : http).request(url, { method, headers, agent, timeout: options.timeoutMs }, (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (d: Buffer) => parts.push(d));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(parts).toString('utf8');
-          let parsed: unknown = undefined;
-          try {
-            parsed = text ? JSON.parse(text) : undefined;
-          } catch {
-            parsed = undefined;
-          }
-          const retryAfter = Number(res.headers['retry-after']);
-          resolve({ status: res.statusCode ?? 0, body: parsed, ...(Number.isFinite(retryAfter) ? { retryAfter } : {}) });
-        });
-      });
-      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'VAULTFILL_TIMEOUT' })));
-      req.on('error', reject);
-      req.end(payload);
-    });
+  const hostHeader = `Host: ${base.host}\r\nAccept: application/json\r\n${fixedHeaders}`;
+  const once = async (method: string, apiPath: string, token: string | undefined, body: unknown): Promise<VaultResponse & { retryAfter?: number }> => {
+    const url = new URL(`/v1/${apiPath.replace(/^\/+/, '')}`, base);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    let head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\n${hostHeader}`;
+    if (token) head += `X-Vault-Token: ${token}\r\n`;
+    if (payload !== undefined) head += `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n`;
+    else if (method !== 'GET') head += 'Content-Length: 0\r\n';
+    const answer = await http.roundTrip(method, `${head}Connection: keep-alive\r\n\r\n`, payload);
+    const text = answer.body.toString('utf8');
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    const retryAfter = Number(answer.retryAfter);
+    return { status: answer.status, body: parsed, ...(Number.isFinite(retryAfter) ? { retryAfter } : {}) };
+  };
 
   return {
     get sent() {
-      return sent;
+      return http.sent;
     },
     async request(method, apiPath, { token, body } = {}) {
+      if (token && UNSENDABLE.test(token)) {
+        throw new VaultfillError('CONFIG', 'the Vault token contains a control character (CR, LF, NUL…) and cannot be sent in a header; check VAULT_TOKEN or the token file');
+      }
       for (let attempt = 0; ; attempt++) {
         let response: (VaultResponse & { retryAfter?: number }) | undefined;
         try {
@@ -137,6 +144,9 @@ function isSealed(response: VaultResponse): boolean {
 function transportError(error: unknown, code: string, address: string, timeoutMs: number): VaultfillError {
   if (code === 'VAULTFILL_TIMEOUT') {
     return new VaultfillError('BACKEND_TIMEOUT', `Vault at ${address} did not answer within ${timeoutMs / 1000} s (VAULT_CLIENT_TIMEOUT)`);
+  }
+  if (code === 'VAULTFILL_BAD_RESPONSE' || code === 'VAULTFILL_TOO_LARGE') {
+    return new VaultfillError('BACKEND_ERROR', `Vault at ${address} sent a ${(error as Error).message}; check that VAULT_ADDR points at Vault`, { cause: error });
   }
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME|ALTNAME/.test(code)) {
     return new VaultfillError('BACKEND_UNREACHABLE', `TLS with Vault at ${address} failed (${code}); set VAULT_CACERT to the CA that signed Vault's certificate, or VAULT_TLS_SERVER_NAME`);
