@@ -9,7 +9,7 @@ import { main } from './cli.js';
 process.exitCode = await main({
   argv: process.argv.slice(2),
   env: process.env,
-  stdin: process.stdin,
+  stdin: 0, // read directly from the file descriptor (src/input/read.ts)
   stdout: process.stdout,
   stderr: process.stderr,
 });

@@ -41,15 +41,13 @@
  * Exit code: 0 when nothing failed and there are no errors, otherwise generate's code for the
  * same problems (errors.ts EXIT). `unchecked` and `removed` are not failures.
  */
-import type { Readable } from 'node:stream';
-import { yaml } from './yaml.js';
 import { createBackend } from './backends/index.js';
 import { secretId, type Backend } from './backends/types.js';
 import { loadConfig, type Config, type Env } from './config.js';
 import { ANNOTATION } from './constants.js';
 import { EXIT, VaultfillError, VaultfillErrors, exitCodeOf, type ExitCode } from './errors.js';
 import { emptyInputError, parseAndCollect } from './generate.js';
-import { readInput, type Source } from './input/read.js';
+import { readInput, type Source, type Stdin } from './input/read.js';
 import { kubeSecretReader } from './kube/secret.js';
 import type { Logger } from './log.js';
 import { parseChunk, splitDocuments } from './manifest/documents.js';
@@ -59,11 +57,12 @@ import { findPlaceholders } from './placeholder/grammar.js';
 import { substitute } from './placeholder/substitute.js';
 import { resolveSecrets, type SecretResult } from './secrets/resolve.js';
 import { createRedactor, locationFields, renderJson, renderText, toReportedError, type CheckReport, type CheckedPlaceholder, type Redactor } from './check-report.js';
+import { yaml } from './yaml.js';
 
 export interface CheckCommand {
   /** A file, a directory, or `-` for stdin. */
   readonly target: string;
-  readonly stdin: Readable;
+  readonly stdin: Stdin;
   readonly env: Env;
   readonly configPath: string | undefined;
   readonly secretName: string | undefined;

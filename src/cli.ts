@@ -2,12 +2,13 @@
  * The command line: main() takes argv, env and the three streams and returns an exit code.
  * This is the only writer to stdout.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { Backend } from './backends/types.js';
 import type { Env } from './config.js';
 import { VERSION } from './constants.js';
 import { EXIT, VaultfillError, VaultfillErrors, exitCodeOf, formatError } from './errors.js';
+import type { Stdin } from './input/read.js';
 import { createLogger, type Logger } from './log.js';
 
 // The commands' modules (yaml, fast-glob, the backends) load only when a command needs them,
@@ -19,7 +20,7 @@ const loadGenerate = () =>
 export interface MainOptions {
   readonly argv: readonly string[];
   readonly env: Env;
-  readonly stdin: Readable;
+  readonly stdin: Stdin;
   readonly stdout: Writable;
   readonly stderr: Writable;
 }

@@ -123,6 +123,40 @@ test('the binary runs through a symlink (as npm installs it) with arguments kept
   t.like(parseAllDocuments(r.stdout)[0]?.toJS(), { stringData: { password: 'hunter2-secret' } });
 });
 
+test('generate - reads stdin whole from a file, a slow pipe, and a non-blocking descriptor', (t) => {
+  const { dir, secrets } = fixture();
+  const env = { PATH: process.env['PATH'] ?? '', AVP_TYPE: 'file', AVP_SECRETS_FILE: secrets };
+  // Two documents, the second after ~200 KB, so a reader that stopped early would lose it.
+  const input = `${manifest}---\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  pad: "${'x'.repeat(200_000)}"\n---\n${manifest.replace('name: db', 'name: last')}`;
+  const file = path.join(dir, 'in.yaml');
+  writeFileSync(file, input);
+  const names = (stdout: string) => parseAllDocuments(stdout).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name);
+  const expected = ['db', 'big', 'last'];
+
+  const fromFile = spawnSync('/bin/sh', ['-c', `exec "$0" generate - < "$1"`, bin, file], { encoding: 'utf8', env });
+  t.is(fromFile.status, 0, fromFile.stderr);
+  t.deepEqual(names(fromFile.stdout), expected);
+
+  // The writer pauses mid-document; with O_NONBLOCK set on the shared pipe (as some parents
+  // leave it), reads fail with EAGAIN until data comes, and the rest is read as a stream.
+  for (const nonBlocking of [false, true]) {
+    const script = `import os, sys, time
+r, w = os.pipe()
+os.set_blocking(r, ${nonBlocking ? 'False' : 'True'})
+pid = os.fork()
+if pid == 0:
+    os.close(w); os.dup2(r, 0); os.execv(sys.argv[1], [sys.argv[1], 'generate', '-'])
+os.close(r)
+data = open(sys.argv[2], 'rb').read()
+time.sleep(0.2); os.write(w, data[:100000]); time.sleep(0.2)
+with os.fdopen(w, 'wb') as f: f.write(data[100000:])
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))`;
+    const r = spawnSync('python3', ['-c', script, bin, file], { encoding: 'utf8', env });
+    t.is(r.status, 0, r.stderr);
+    t.deepEqual(names(r.stdout), expected, nonBlocking ? 'non-blocking' : 'blocking');
+  }
+});
+
 test('the argocd-vault-plugin alias is declared for the same binary', (t) => {
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
   t.is(pkg.bin['argocd-vault-plugin'], pkg.bin['vaultfill']);
