@@ -3,7 +3,7 @@
  * `-c/--config-path` file (YAML, JSON or dotenv) > `-s/--secret-name` Kubernetes Secret >
  * defaults. Nothing else reads the environment.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { ARGOCD_ENV_PREFIX, DEFAULTS, SETTING, SETTING_NAMES, type SettingName } from './constants.js';
 import { VaultfillError, VaultfillErrors } from './errors.js';
 import { yaml } from './yaml.js';
@@ -46,7 +46,7 @@ export async function loadConfig(input: ConfigInput): Promise<Config> {
     else if (known(name)) plain.set(name, value);
   }
   layers.push({ label: 'ARGOCD_ENV_ variables', values: argocd }, { label: 'environment', values: plain });
-  if (input.configPath) layers.push({ label: `config file ${input.configPath}`, values: filterKnown(await readConfigFile(input.configPath), known) });
+  if (input.configPath) layers.push({ label: `config file ${input.configPath}`, values: filterKnown(readConfigFile(input.configPath), known) });
   if (input.secretName) {
     const [namespace, name] = input.secretName.includes(':') ? input.secretName.split(':', 2) : [DEFAULTS.secretNamespace, input.secretName];
     if (!namespace || !name) throw new VaultfillError('USAGE', '--secret-name takes [namespace:]name');
@@ -108,10 +108,10 @@ function filterKnown(values: ReadonlyMap<string, string>, known: (name: string) 
 }
 
 /** A YAML or JSON map of settings, or dotenv lines (`NAME=value`). */
-async function readConfigFile(file: string): Promise<Map<string, string>> {
+function readConfigFile(file: string): Map<string, string> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new VaultfillError('CONFIG', `cannot read config file ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
   }

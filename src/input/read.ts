@@ -1,6 +1,5 @@
 /** Reads the input: stdin (`-`), one file, or a directory walked for *.yaml, *.yml and *.json. */
-import { fstatSync, readSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { fstatSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { VaultfillError } from '../errors.js';
 
@@ -27,19 +26,17 @@ export async function readInput(target: string, stdin: Stdin): Promise<Source[]>
   }
   let isDirectory: boolean;
   try {
-    isDirectory = (await stat(target)).isDirectory();
+    isDirectory = statSync(target).isDirectory();
   } catch (error) {
     throw readError(target, error);
   }
-  if (!isDirectory) return [{ name: target, text: decode(await readBytes(target), target) }];
+  if (!isDirectory) return [{ name: target, text: decode(readBytes(target), target) }];
   const { default: glob } = await import('fast-glob');
   const files = (await glob('**/*.{yaml,yml,json}', { cwd: target, onlyFiles: true, followSymbolicLinks: true })).sort();
-  return Promise.all(
-    files.map(async (rel) => {
-      const name = path.join(target, rel);
-      return { name, text: decode(await readBytes(name), name) };
-    }),
-  );
+  return files.map((rel) => {
+    const name = path.join(target, rel);
+    return { name, text: decode(readBytes(name), name) };
+  });
 }
 
 /**
@@ -73,9 +70,9 @@ function readFd0(): { bytes: Buffer; eof: boolean } {
   }
 }
 
-async function readBytes(file: string): Promise<Buffer> {
+function readBytes(file: string): Buffer {
   try {
-    return await readFile(file);
+    return readFileSync(file);
   } catch (error) {
     throw readError(file, error);
   }
