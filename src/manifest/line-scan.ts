@@ -1,11 +1,11 @@
 /**
  * A fast reader for the block YAML that Helm and Kustomize emit: indented maps and sequences
- * with single-line plain or quoted scalars and literal block scalars. It finds the resource's kind, name and annotations
- * and the scalars that may hold placeholders, in one pass over the lines and without building
- * a syntax tree (the `yaml` parser costs ~1 µs per byte). Anything outside that subset — a
- * placeholder in a flow collection or a folded block, multi-line flow scalars, anchors, aliases, tags,
- * escapes, tabs, duplicate keys, `kind: *List`, JSON — returns undefined, and the caller uses
- * the full parser, which also reports errors precisely.
+ * with single-line plain or quoted scalars, and literal block scalars. It finds the resource's
+ * kind, name and annotations and the scalars that may hold placeholders, in one pass over the
+ * lines and without building a syntax tree (the `yaml` parser costs ~1 µs per byte). Anything
+ * outside that subset — a placeholder in a flow collection or a folded block, multi-line flow
+ * scalars, anchors, aliases, tags, escapes, tabs, duplicate keys, `kind: *List`, JSON — returns
+ * undefined, and the caller uses the full parser, which also reports errors precisely.
  */
 import { joinPath } from './yaml-path.js';
 
