@@ -160,15 +160,22 @@ export async function main(options: MainOptions): Promise<number> {
   }
 }
 
-/** Writes documents in batches of about 1 MB: no single copy of the whole output in memory. */
-async function write(stdout: Writable, documents: readonly string[]): Promise<void> {
+/** Writes the output: text in batches of about 1 MB (no single copy of the whole output), bytes as they are. */
+async function write(stdout: Writable, pieces: readonly (string | Uint8Array)[]): Promise<void> {
+  const put = async (piece: string | Uint8Array): Promise<void> => {
+    if (!stdout.write(piece)) await new Promise((resolve) => stdout.once('drain', resolve));
+  };
   let batch = '';
-  for (const doc of documents) {
-    batch += doc;
-    if (batch.length >= 1 << 20) {
-      if (!stdout.write(batch)) await new Promise((resolve) => stdout.once('drain', resolve));
-      batch = '';
+  for (const piece of pieces) {
+    if (typeof piece === 'string') {
+      batch += piece;
+      if (batch.length < 1 << 20) continue;
+      await put(batch);
+    } else {
+      if (batch) await put(batch);
+      await put(piece);
     }
+    batch = '';
   }
   if (batch) stdout.write(batch);
 }

@@ -26,8 +26,11 @@ export interface GenerateOptions {
 }
 
 export interface GenerateResult {
-  /** The finished manifests, one framed document each; empty when there are errors. */
-  readonly output: readonly string[];
+  /**
+   * The finished manifests, framed, in order: text, or runs of untouched documents as the
+   * input's own bytes (see Source.bytes). Empty when there are errors.
+   */
+  readonly output: readonly (string | Uint8Array)[];
   readonly errors: readonly VaultfillError[];
   readonly stats: Stats;
 }
@@ -88,11 +91,36 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
   lap('resolve');
 
   if (errors.length) return { output: [], errors, stats };
-  const output = chunks.map((chunk, i) => {
-    return framed(edited.get(i)?.serialize() ?? chunk.text);
-  });
+  const output = writeOut(chunks, edited);
   lap('write');
   return { output, errors, stats };
+}
+
+/** The output pieces; adjacent untouched documents of an ASCII source become one slice of its bytes. */
+function writeOut(chunks: readonly Chunk[], edited: ReadonlyMap<number, Edited>): (string | Uint8Array)[] {
+  const output: (string | Uint8Array)[] = [];
+  let run: { bytes: Uint8Array; start: number; end: number } | undefined;
+  const endRun = (): void => {
+    if (run) output.push(run.bytes.subarray(run.start, run.end));
+    run = undefined;
+  };
+  chunks.forEach((chunk, i) => {
+    const edit = edited.get(i);
+    const { bytes } = chunk.source;
+    if (!edit && bytes && chunk.raw) {
+      const [start, end] = chunk.raw;
+      if (run?.bytes === bytes && run.end === start) run.end = end;
+      else {
+        endRun();
+        run = { bytes, start, end };
+      }
+      return;
+    }
+    endRun();
+    output.push(framed(edit?.serialize() ?? chunk.text));
+  });
+  endRun();
+  return output;
 }
 
 /** A document whose slots write into it; serialize() gives its new text. */

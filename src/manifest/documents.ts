@@ -16,6 +16,8 @@ export interface Chunk {
   readonly line: number;
   /** False when the text cannot hold a placeholder: it is written back untouched. */
   readonly candidate: boolean;
+  /** Where `framed(text)` stands verbatim in the source's text, when it does ([start, end)). */
+  readonly raw: readonly [number, number] | undefined;
 }
 
 export interface ParsedChunk {
@@ -49,12 +51,14 @@ export function splitDocuments(source: Source): Chunk[] {
     if (to <= from) return;
     const body = text.slice(from, to);
     if (!CONTENT_LINE.test(body)) return;
+    const whole = body.endsWith('\n');
     chunks.push({
       source,
       index: chunks.length + 1,
-      text: body.endsWith('\n') ? body : `${body}\n`,
+      text: whole ? body : `${body}\n`,
       line: lineAt(from),
       candidate: CANDIDATE.test(body),
+      raw: !whole ? undefined : body.startsWith('---') ? [from, to] : from >= 4 && text.startsWith('---\n', from - 4) ? [from - 4, to] : undefined,
     });
   };
   let start = 0;

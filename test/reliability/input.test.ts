@@ -69,6 +69,19 @@ test('merge keys, !!binary, BOM and Windows line endings are handled', async (t)
   t.false(r.stdout.includes('\ufeff'));
 });
 
+test('untouched documents around edited ones come out exact, in ASCII and in other text', async (t) => {
+  const untouched = (note: string): string => `kind: ConfigMap\nmetadata:\n  name: c # ${note}\n`;
+  const edited = `kind: Secret\nstringData:\n  p: ${PH}\n`;
+  const filled = edited.replace(PH, SECRET);
+  for (const note of ['plain', 'café ☕ 雪']) {
+    const input = `${untouched(note)}---\n${untouched('a')}--- # marker comment\n${edited}---\n${untouched(note)}---\n${untouched('b')}...\n---\n${edited}---\n${untouched('c')}`;
+    const r = await vaultfill(['generate', '-'], { input, env });
+    t.is(r.code, 0, r.stderr);
+    const expected = `---\n${untouched(note)}---\n${untouched('a')}---\n${filled}---\n${untouched(note)}---\n${untouched('b')}---\n${filled}---\n${untouched('c')}`;
+    t.is(r.stdout, expected, note);
+  }
+});
+
 test('a 50 MB input renders with bounded memory', async (t) => {
   const doc = (i: number): string => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\n  labels: {app: big}\ndata:\n  payload: "${'x'.repeat(400)}"\n`;
   const parts: string[] = [];
