@@ -20,12 +20,15 @@ const SHORT_NUMBER = /^\d{1,7}$/;
 
 export function createLogger(stderr: Writable, verbose: boolean): Logger {
   const secrets = new Set<string>();
+  // The strings to mask, with their base64 forms, longest first: built when something is written
+  // (most runs write nothing), not for each of the thousands of values registered.
+  let masks: string[] | undefined;
   const add = (value: unknown): void => {
     if (typeof value === 'string') {
       // Short numbers (ports, replica counts) are settings, and masking them garbles the figures.
-      if (value.length >= MIN_REDACTED_LENGTH && !SHORT_NUMBER.test(value)) {
+      if (value.length >= MIN_REDACTED_LENGTH && !SHORT_NUMBER.test(value) && !secrets.has(value)) {
         secrets.add(value);
-        secrets.add(Buffer.from(value, 'utf8').toString('base64'));
+        masks = undefined;
       }
     } else if (Array.isArray(value)) {
       value.forEach(add);
@@ -34,8 +37,9 @@ export function createLogger(stderr: Writable, verbose: boolean): Logger {
     }
   };
   const clean = (message: string): string => {
+    masks ??= [...new Set([...secrets].flatMap((s) => [s, Buffer.from(s, 'utf8').toString('base64')]))].sort((a, b) => b.length - a.length);
     let out = message;
-    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('[redacted]');
+    for (const mask of masks) out = out.split(mask).join('[redacted]');
     return out;
   };
   const write = (message: string): void => {
