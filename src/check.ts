@@ -43,6 +43,7 @@
  */
 import { createBackend } from './backends/index.js';
 import { secretId, type Backend } from './backends/types.js';
+import { now } from './clock.js';
 import { loadConfig, type Config, type Env } from './config.js';
 import { ANNOTATION } from './constants.js';
 import { EXIT, VaultfillError, VaultfillErrors, exitCodeOf, type ExitCode } from './errors.js';
@@ -79,7 +80,7 @@ export interface CheckCommand {
 /** The command: settings and input problems go into the report too, so --output json always gets one. */
 export async function runCheck(command: CheckCommand): Promise<{ readonly text: string; readonly exitCode: ExitCode }> {
   const { logger } = command;
-  const started = performance.now();
+  const started = now();
   let result: CheckResult;
   let backend: Promise<Backend> | undefined;
   try {
@@ -120,7 +121,7 @@ export interface CheckOptions {
   readonly logger: Logger;
   /** Errors found before the input could be checked (settings, input read). */
   readonly earlier?: readonly VaultfillError[];
-  /** performance.now() when the run started (defaults to the call). */
+  /** now() (src/clock.ts) when the run started (defaults to the call). */
   readonly started?: number;
 }
 
@@ -136,7 +137,7 @@ interface Entry {
 }
 
 export async function check(sources: readonly Source[], options: CheckOptions): Promise<CheckResult> {
-  const started = options.started ?? performance.now();
+  const started = options.started ?? now();
   const redactor = createRedactor();
   const chunks = sources.flatMap(splitDocuments);
   const general: VaultfillError[] = [...(options.earlier ?? [])];
@@ -190,7 +191,7 @@ export async function check(sources: readonly Source[], options: CheckOptions): 
       removed: count('removed'),
       ignored,
       errors: general.length,
-      ms: Math.round(performance.now() - started),
+      ms: Math.round(now() - started),
     },
   };
   return { report, exitCode: failures.length ? exitCodeOf(failures) : EXIT.ok };

@@ -5,6 +5,7 @@
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { Backend } from './backends/types.js';
+import { now } from './clock.js';
 import type { Env } from './config.js';
 import { VERSION } from './constants.js';
 import { EXIT, VaultfillError, VaultfillErrors, exitCodeOf, formatError } from './errors.js';
@@ -131,9 +132,9 @@ export async function main(options: MainOptions): Promise<number> {
       readSecret: kubeSecretReader(options.env),
     });
     logger.debug(config.provenance);
-    const reading = performance.now();
+    const reading = now();
     const sources = await readInput(rest[0] as string, options.stdin);
-    const readMs = Math.round(performance.now() - reading);
+    const readMs = Math.round(now() - reading);
     let backend: Promise<Backend> | undefined;
     const result = await generate(sources, {
       config,

@@ -5,6 +5,7 @@
  */
 import type { Backend } from './backends/types.js';
 import type { Config } from './config.js';
+import { now } from './clock.js';
 import { VaultfillError } from './errors.js';
 import type { Source } from './input/read.js';
 import type { Logger } from './log.js';
@@ -46,11 +47,11 @@ export interface Stats {
 export async function generate(sources: readonly Source[], options: GenerateOptions): Promise<GenerateResult> {
   const { logger } = options;
   const stats: Stats = { documents: 0, parsed: 0, placeholders: 0, secrets: 0, ms: { read: 0, parse: 0, resolve: 0, write: 0 } };
-  let clock = performance.now();
+  let clock = now();
   const lap = (phase: keyof Stats['ms']): void => {
-    const now = performance.now();
-    stats.ms[phase] = Math.round(now - clock);
-    clock = now;
+    const time = now();
+    stats.ms[phase] = Math.round(time - clock);
+    clock = time;
   };
 
   const chunks = sources.flatMap(splitDocuments);
@@ -64,7 +65,7 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
   const resolver = createResolver(options.backend, options.config.concurrency);
   const edited = new Map<number, Edited>();
   const slots: Slot[] = [];
-  let yielded = performance.now();
+  let yielded = now();
   for (let i = 0; i < chunks.length; i++) {
     const chunk = chunks[i] as Chunk;
     if (!chunk.candidate) continue;
@@ -75,9 +76,9 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
       slots.push(slot);
       for (const ref of slot.references) resolver.request(ref.request);
     }
-    if (performance.now() - yielded > YIELD_MS) {
+    if (now() - yielded > YIELD_MS) {
       await new Promise((resolve) => setImmediate(resolve));
-      yielded = performance.now();
+      yielded = now();
     }
   }
   stats.parsed = chunks.filter((c) => c.candidate).length;

@@ -5,9 +5,9 @@
  * concurrent runs sharing the cache log in once. The cache holds tokens, never secret values.
  * A missing or unwritable home means no cache, never a failure.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { nodeCrypto, sha256Hex } from '../hash.js';
 import type { Logger } from '../log.js';
 import type { Login } from './types.js';
 
@@ -35,7 +35,7 @@ export function createTokenCache(directory: string | undefined, identity: string
     logger.debug('token cache off: neither XDG_CACHE_HOME nor HOME is set');
     return undefined;
   }
-  const name = `token-${createHash('sha256').update(identity).digest('hex').slice(0, 32)}`;
+  const name = `token-${sha256Hex(identity).slice(0, 32)}`;
   const file = path.join(directory, `${name}.json`);
   const lock = path.join(directory, `${name}.lock`);
   let usable: Promise<boolean> | undefined;
@@ -71,7 +71,7 @@ export function createTokenCache(directory: string | undefined, identity: string
     async put(login) {
       if (!(await ready())) return;
       const expiresAt = login.ttlSeconds > 0 ? Date.now() + login.ttlSeconds * 1000 : null;
-      const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      const temp = `${file}.${process.pid}.${nodeCrypto().randomBytes(4).toString('hex')}`;
       try {
         await writeFile(temp, JSON.stringify({ token: login.token, expiresAt }), { mode: 0o600, flag: 'wx' });
         await rename(temp, file);

@@ -3,8 +3,8 @@
  * checked when the placeholder is read; values are transformed during substitution. Failure
  * messages never quote the value.
  */
-import { createRequire } from 'node:module';
 import { VaultfillError } from '../errors.js';
+import { sha256Hex } from '../hash.js';
 import { yaml } from '../yaml.js';
 import { compileJsonPath, type CompiledJsonPath } from './jsonpath.js';
 
@@ -33,7 +33,7 @@ const MODIFIERS: Record<string, Compile> = {
       return fail('yamlParse', 'the value is not valid YAML');
     }
   }),
-  sha256sum: noArgs('sha256sum', (v) => nodeCrypto().createHash('sha256').update(text(v, 'sha256sum'), 'utf8').digest('hex')),
+  sha256sum: noArgs('sha256sum', (v) => sha256Hex(text(v, 'sha256sum'))),
   indent: (argText) => {
     if (!/^\d+$/.test(argText)) throw badArgument('indent', 'takes one whole number of spaces, e.g. `| indent 4`');
     const pad = ' '.repeat(Number(argText));
@@ -73,9 +73,6 @@ const MODIFIERS: Record<string, Compile> = {
   },
 };
 
-const require = createRequire(import.meta.url);
-/** node:crypto, loaded by the first sha256sum (most runs have none). */
-const nodeCrypto = (): typeof import('node:crypto') => require('node:crypto') as typeof import('node:crypto');
 
 export const MODIFIER_NAMES: readonly string[] = Object.keys(MODIFIERS);
 
