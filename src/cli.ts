@@ -161,24 +161,29 @@ export async function main(options: MainOptions): Promise<number> {
   }
 }
 
-/** Writes the output: text in batches of about 1 MB (no single copy of the whole output), bytes as they are. */
-async function write(stdout: Writable, pieces: readonly (string | Uint8Array)[]): Promise<void> {
-  const put = async (piece: string | Uint8Array): Promise<void> => {
-    if (!stdout.write(piece)) await new Promise((resolve) => stdout.once('drain', resolve));
+/**
+ * Writes the output: small pieces joined in batches of about 1 MB, large ones (runs of untouched
+ * documents) as they are, so there is never one copy of the whole output in memory.
+ */
+async function write(stdout: Writable, pieces: readonly string[]): Promise<void> {
+  const put = async (text: string): Promise<void> => {
+    if (!stdout.write(text)) await new Promise((resolve) => stdout.once('drain', resolve));
   };
   let batch = '';
   for (const piece of pieces) {
-    if (typeof piece === 'string') {
-      batch += piece;
-      if (batch.length < 1 << 20) continue;
-      await put(batch);
-    } else {
+    if (piece.length >= 1 << 16) {
       if (batch) await put(batch);
+      batch = '';
       await put(piece);
+      continue;
     }
-    batch = '';
+    batch += piece;
+    if (batch.length >= 1 << 20) {
+      await put(batch);
+      batch = '';
+    }
   }
-  if (batch) stdout.write(batch);
+  if (batch) await put(batch);
 }
 
 function report(logger: Logger, errors: readonly VaultfillError[]): number {

@@ -28,10 +28,10 @@ export interface GenerateOptions {
 
 export interface GenerateResult {
   /**
-   * The finished manifests, framed, in order: text, or runs of untouched documents as the
-   * input's own bytes (see Source.bytes). Empty when there are errors.
+   * The finished manifests, framed, in order: edited documents, and runs of untouched ones as
+   * they stand in the input. Empty when there are errors.
    */
-  readonly output: readonly (string | Uint8Array)[];
+  readonly output: readonly string[];
   readonly errors: readonly VaultfillError[];
   readonly stats: Stats;
 }
@@ -97,23 +97,26 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
   return { output, errors, stats };
 }
 
-/** The output pieces; adjacent untouched documents of an ASCII source become one slice of its bytes. */
-function writeOut(chunks: readonly Chunk[], edited: ReadonlyMap<number, Edited>): (string | Uint8Array)[] {
-  const output: (string | Uint8Array)[] = [];
-  let run: { bytes: Uint8Array; start: number; end: number } | undefined;
+/**
+ * The output pieces. Adjacent untouched documents that stand framed in their source become one
+ * slice of its text: writing thousands of small strings joined cost B2 ~20 ms more.
+ */
+function writeOut(chunks: readonly Chunk[], edited: ReadonlyMap<number, Edited>): string[] {
+  const output: string[] = [];
+  let run: { text: string; start: number; end: number } | undefined;
   const endRun = (): void => {
-    if (run) output.push(run.bytes.subarray(run.start, run.end));
+    if (run) output.push(run.text.slice(run.start, run.end));
     run = undefined;
   };
   chunks.forEach((chunk, i) => {
     const edit = edited.get(i);
-    const { bytes } = chunk.source;
-    if (!edit && bytes && chunk.raw) {
+    if (!edit && chunk.raw) {
       const [start, end] = chunk.raw;
-      if (run?.bytes === bytes && run.end === start) run.end = end;
+      const { text } = chunk.source;
+      if (run?.text === text && run.end === start) run.end = end;
       else {
         endRun();
-        run = { bytes, start, end };
+        run = { text, start, end };
       }
       return;
     }

@@ -7,11 +7,6 @@ export interface Source {
   /** The file path (as given, joined with the walked relative path) or `stdin`. */
   readonly name: string;
   readonly text: string;
-  /**
-   * The bytes `text` was decoded from, kept when they are ASCII (one byte per character, so
-   * offsets agree): untouched documents are written from them without encoding text again.
-   */
-  readonly bytes?: Uint8Array;
 }
 
 /** Standard input: a stream, or 0 for this process's own file descriptor 0. */
@@ -27,7 +22,7 @@ export async function readInput(target: string, stdin: Stdin): Promise<Source[]>
       if (!read.eof) rest = process.stdin;
     }
     if (rest) for await (const part of rest) parts.push(typeof part === 'string' ? Buffer.from(part) : part);
-    return [source('stdin', parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts))];
+    return [{ name: 'stdin', text: decode(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), 'stdin') }];
   }
   let isDirectory: boolean;
   try {
@@ -35,19 +30,13 @@ export async function readInput(target: string, stdin: Stdin): Promise<Source[]>
   } catch (error) {
     throw readError(target, error);
   }
-  if (!isDirectory) return [source(target, readBytes(target))];
+  if (!isDirectory) return [{ name: target, text: decode(readBytes(target), target) }];
   const { default: glob } = await import('fast-glob');
   const files = (await glob('**/*.{yaml,yml,json}', { cwd: target, onlyFiles: true, followSymbolicLinks: true })).sort();
   return files.map((rel) => {
     const name = path.join(target, rel);
-    return source(name, readBytes(name));
+    return { name, text: decode(readBytes(name), name) };
   });
-}
-
-function source(name: string, bytes: Buffer): Source {
-  const text = decode(bytes, name);
-  // UTF-8 decodes to fewer characters than bytes exactly when some byte is not ASCII (or a BOM).
-  return text.length === bytes.length ? { name, text, bytes } : { name, text };
 }
 
 /**
