@@ -103,20 +103,19 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
  */
 function writeOut(chunks: readonly Chunk[], edited: ReadonlyMap<number, Edited>): string[] {
   const output: string[] = [];
-  let run: { text: string; start: number; end: number } | undefined;
+  let run: { source: Source; start: number; end: number } | undefined;
   const endRun = (): void => {
-    if (run) output.push(run.text.slice(run.start, run.end));
+    if (run) output.push(run.source.text.slice(run.start, run.end));
     run = undefined;
   };
   chunks.forEach((chunk, i) => {
     const edit = edited.get(i);
     if (!edit && chunk.raw) {
       const [start, end] = chunk.raw;
-      const { text } = chunk.source;
-      if (run?.text === text && run.end === start) run.end = end;
+      if (run?.source === chunk.source && run.end === start) run.end = end;
       else {
         endRun();
-        run = { text, start, end };
+        run = { source: chunk.source, start, end };
       }
       return;
     }
