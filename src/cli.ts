@@ -132,6 +132,9 @@ export async function main(options: MainOptions): Promise<number> {
       readSecret: kubeSecretReader(options.env),
     });
     logger.debug(config.provenance);
+    // The Vault client's modules load now rather than at the first placeholder: loaded in slices
+    // between parsed documents, they kept the first read waiting until parsing was nearly done.
+    if (config.type === 'vault') await import('./backends/vault.js');
     const reading = now();
     const sources = await readInput(rest[0] as string, options.stdin);
     const readMs = Math.round(now() - reading);
