@@ -73,11 +73,13 @@ test('untouched documents around edited ones come out exact, in ASCII and in oth
   const untouched = (note: string): string => `kind: ConfigMap\nmetadata:\n  name: c # ${note}\n`;
   const edited = `kind: Secret\nstringData:\n  p: ${PH}\n`;
   const filled = edited.replace(PH, SECRET);
+  // Over 64 KB of untouched documents in a row: written as one piece, between batched ones.
+  const many = Array.from({ length: 1500 }, (_, i) => untouched(`n${i}`)).join('---\n');
   for (const note of ['plain', 'café ☕ 雪']) {
-    const input = `${untouched(note)}---\n${untouched('a')}--- # marker comment\n${edited}---\n${untouched(note)}---\n${untouched('b')}...\n---\n${edited}---\n${untouched('c')}`;
+    const input = `${untouched(note)}---\n${untouched('a')}--- # marker comment\n${edited}---\n${untouched(note)}---\n${untouched('b')}...\n---\n${edited}---\n${many}---\n${edited}---\n${untouched('c')}`;
     const r = await vaultfill(['generate', '-'], { input, env });
     t.is(r.code, 0, r.stderr);
-    const expected = `---\n${untouched(note)}---\n${untouched('a')}---\n${filled}---\n${untouched(note)}---\n${untouched('b')}---\n${filled}---\n${untouched('c')}`;
+    const expected = `---\n${untouched(note)}---\n${untouched('a')}---\n${filled}---\n${untouched(note)}---\n${untouched('b')}---\n${filled}---\n${many}---\n${filled}---\n${untouched('c')}`;
     t.is(r.stdout, expected, note);
   }
 });
