@@ -12,12 +12,13 @@
 ARG NODE_VERSION=20
 ARG GO_VERSION=1.26
 
-# --- build: compile TypeScript ----------------------------------------------------------
+# --- build: type-check and bundle (scripts/build.mjs) -----------------------------------
 FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.mjs ./scripts/build.mjs
 COPY src ./src
 RUN npm run build
 

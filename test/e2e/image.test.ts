@@ -178,6 +178,18 @@ test('Dockerfile: every file it copies from the context exists and passes .docke
   }
 });
 
+test('Dockerfile: the build stage copies every file `npm run build` names before running it', (t) => {
+  const { scripts } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const named = (scripts['build'] ?? '').split(/\s+/).filter((word) => /[./]/.test(word) && existsSync(join(repoRoot, word)));
+  t.true(named.length >= 2, `files named by the build script: ${named.join(', ')}`);
+  const stage = instructions.slice(instructions.findIndex((l) => / AS build$/.test(l)));
+  const copied = stage
+    .slice(0, stage.findIndex((l) => l === 'RUN npm run build'))
+    .filter((l) => /^COPY\s/.test(l))
+    .flatMap((l) => l.split(/\s+/).slice(1, -1));
+  for (const file of named) t.true(copied.some((c) => file === c || file.startsWith(`${c}/`)), `${file} is copied before the build`);
+});
+
 test('Dockerfile: runs argocd-cmp-server as user 999 with the assembled rootfs', (t) => {
   t.true(instructions.includes('USER 999'));
   t.true(instructions.includes('ENTRYPOINT ["/var/run/argocd/argocd-cmp-server"]'));
