@@ -16,7 +16,7 @@ import { collect, collectScanned, type CollectOptions, type Collected, type Slot
 import { substitute } from './placeholder/substitute.js';
 import { createResolver } from './secrets/resolve.js';
 
-/** How long the parse loop runs before it lets Vault's answers in (each pause takes ~16 of them). */
+/** How long the parse loop runs before it lets Vault's answers in (at most AVP_CONCURRENCY are in flight). */
 const YIELD_MS = 1;
 
 export interface GenerateOptions {
