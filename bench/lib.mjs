@@ -14,7 +14,7 @@ import { MOUNT } from './corpus.mjs';
 export const benchDir = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.dirname(benchDir);
 export const outDir = path.join(benchDir, 'out');
-export const binJs = path.join(root, 'dist', 'bin.js');
+export const binJs = path.join(root, 'dist', 'bin.cjs');
 mkdirSync(outDir, { recursive: true });
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

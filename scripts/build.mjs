@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm run build` (after `tsc` has type-checked src/): bundles src/bin.ts into dist/ with
-// esbuild. dist/bin.js is the entry, and each part loaded on demand (check, generate, the Vault
-// client, …) is a chunk beside it, so a run loads a handful of files where tsc's output had ~35
-// modules for Node's ESM loader to resolve, read and link: B2 15–30 ms faster, `version` the
-// same (README "Performance"). Dependencies stay in node_modules.
+// `npm run build` (after `tsc` has type-checked src/): bundles src/bin.ts into dist/bin.cjs with
+// esbuild, as one CommonJS file. The sources are ES modules; the bundle is CommonJS because
+// Node's ESM loader, and the ~20 builtin modules it loads, cost B2 ~30 ms and `version` ~10 ms
+// (README "Performance"). Each part imported on demand (check, generate, the Vault client, …)
+// becomes a function that runs on first use, so it still loads only what a run needs.
+// yaml and fast-glob (CommonJS) stay in node_modules; p-limit, an ES module CommonJS cannot
+// require on all of Node 20, is bundled.
 import { build } from 'esbuild';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,13 +19,14 @@ rmSync(dist, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: [entry],
-  outdir: dist,
+  outfile: path.join(dist, 'bin.cjs'),
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  external: ['yaml', 'fast-glob'],
+  // The sources use import.meta.url only for createRequire, which takes a file path too.
+  define: { 'import.meta.url': '__filename' },
   logLevel: 'warning',
 });
 
@@ -34,6 +37,6 @@ for (const line of readFileSync(entry, 'utf8').split('\n')) {
   if (!line.startsWith('#!') && !line.startsWith('//')) break;
   header.push(line);
 }
-const bin = path.join(dist, 'bin.js');
+const bin = path.join(dist, 'bin.cjs');
 writeFileSync(bin, `${header.join('\n')}\n${readFileSync(bin, 'utf8').replace(/^#!.*\n/, '')}`);
 chmodSync(bin, 0o755);

@@ -32,11 +32,11 @@ mkdir -p -- "$1"
 rootfs="$(cd -- "$1" && pwd -P)"
 src="${VAULTFILL_SRC:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)}"
 
-for f in dist/bin.js package.json package-lock.json plugin.yaml \
+for f in dist/bin.cjs package.json package-lock.json plugin.yaml \
   cmp/plain/plugin.yaml cmp/helm/plugin.yaml cmp/kustomize/plugin.yaml; do
   if [ ! -f "$src/$f" ]; then
     hint=""
-    [ "$f" = dist/bin.js ] && hint=" (run \`npm run build\` first)"
+    [ "$f" = dist/bin.cjs ] && hint=" (run \`npm run build\` first)"
     echo "image-build: missing $src/$f$hint" >&2
     exit 1
   fi
@@ -48,7 +48,7 @@ step "assembling $app"
 rm -rf -- "$app"
 mkdir -p -- "$app"
 cp -R -- "$src/dist" "$app/dist"
-chmod 0755 -- "$app/dist/bin.js" # the launchers exec it: its first lines start Node with its flags
+chmod 0755 -- "$app/dist/bin.cjs" # the launchers exec it: its first lines start Node with its flags
 cp -- "$src/package.json" "$src/package-lock.json" "$app/"
 # --ignore-scripts: no dependency of ours needs an install script, and none should run.
 # shellcheck disable=SC2086 # VAULTFILL_NPM_FLAGS is a list of flags
@@ -66,7 +66,7 @@ for name in vaultfill argocd-vault-plugin; do
 #!/bin/sh
 # Installed by vaultfill's scripts/image-build.sh.
 self="$(readlink -f -- "$0")"
-exec "${self%/*}/../../../opt/vaultfill/dist/bin.js" "$@"
+exec "${self%/*}/../../../opt/vaultfill/dist/bin.cjs" "$@"
 LAUNCHER
   chmod 0755 "$bindir/$name"
 done

@@ -4,14 +4,17 @@
 // program, this file starts Node with a 2 MB young generation, which keeps a run's peak memory
 // ~30 MB lower with no loss of speed (measured in bench/; see README "Performance"). Any V8 flag
 // makes Node compile the builtin modules it loads after start without their code cache (~10 ms
-// for `version`), so the commands that allocate nothing start without it. `node bin.js` runs
+// for `version`), so the commands that allocate nothing start without it. `node bin.cjs` runs
 // without the flag. A plain `env -S` shebang would fail on busybox and older coreutils.
 import { main } from './cli.js';
 
-process.exitCode = await main({
+// No top-level await: the build makes this a CommonJS file (scripts/build.mjs).
+void main({
   argv: process.argv.slice(2),
   env: process.env,
   stdin: 0, // read directly from the file descriptor (src/input/read.ts)
   stdout: process.stdout,
   stderr: process.stderr,
+}).then((code) => {
+  process.exitCode = code;
 });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const distBin = join(repoRoot, 'dist', 'bin.js');
+export const distBin = join(repoRoot, 'dist', 'bin.cjs');
 export const secretsFile = join(repoRoot, 'examples', 'secrets.yaml');
 
 export interface Command {
@@ -143,7 +143,7 @@ function run(command: Command, cwd: string, env: Record<string, string>): Promis
   });
 }
 
-/** A bin directory with `vaultfill` and `argocd-vault-plugin` launchers for dist/bin.js. */
+/** A bin directory with `vaultfill` and `argocd-vault-plugin` launchers for dist/bin.cjs. */
 export function launcherDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'vaultfill-e2e-bin-'));
   for (const name of ['vaultfill', 'argocd-vault-plugin']) {

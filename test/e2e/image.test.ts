@@ -63,7 +63,7 @@ test.after.always(() => {
 
 test('the app is dist plus production dependencies only', (t) => {
   const app = join(rootfs, 'opt', 'vaultfill');
-  t.true(existsSync(join(app, 'dist', 'bin.js')));
+  t.true(existsSync(join(app, 'dist', 'bin.cjs')));
   t.true(existsSync(join(app, 'package.json')));
   const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { dev?: boolean }>;
@@ -146,7 +146,7 @@ test('image-build.sh refuses to run without a build', (t) => {
     env: { ...process.env, VAULTFILL_SRC: src },
   });
   t.not(result.status, 0);
-  t.regex(result.stderr, /dist\/bin\.js \(run `npm run build` first\)/);
+  t.regex(result.stderr, /dist\/bin\.cjs \(run `npm run build` first\)/);
 });
 
 // --- the Dockerfile, which cannot be built here (no Docker engine) ---------------------
