@@ -25,8 +25,18 @@ await build({
   platform: 'node',
   target: 'node20',
   external: ['yaml', 'fast-glob'],
-  // The sources use import.meta.url only for createRequire, which takes a file path too.
+  // The sources load some modules on first use through createRequire(import.meta.url). In a
+  // CommonJS file, that is the file's own `require`; node:module itself costs ~1.5 ms to load.
   define: { 'import.meta.url': '__filename' },
+  plugins: [
+    {
+      name: 'own-require',
+      setup(build) {
+        build.onResolve({ filter: /^node:module$/ }, () => ({ path: 'node:module', namespace: 'own-require' }));
+        build.onLoad({ filter: /.*/, namespace: 'own-require' }, () => ({ contents: 'export const createRequire = () => require;', loader: 'js' }));
+      },
+    },
+  ],
   logLevel: 'warning',
 });
 

@@ -2,7 +2,7 @@
  * `AVP_AUTH_TYPE=k8s`: the pod's service-account JWT against Vault's kubernetes auth method.
  * Pointing the mount at a jwt auth mount gives JWT/OIDC login with the same request.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { VaultfillError } from '../errors.js';
 import { postLogin } from './login.js';
 import type { AuthMethod } from './types.js';
@@ -14,7 +14,7 @@ export function kubernetesAuth(role: string, mount: string, tokenPath: string): 
     async login(http) {
       let jwt: string;
       try {
-        jwt = (await readFile(tokenPath, 'utf8')).trim();
+        jwt = readFileSync(tokenPath, 'utf8').trim();
       } catch {
         throw new VaultfillError('CONFIG', `cannot read the service-account token at ${tokenPath} (AVP_K8S_TOKEN_PATH)`);
       }

@@ -5,11 +5,18 @@
  * concurrent runs sharing the cache log in once. The cache holds tokens, never secret values.
  * A missing or unwritable home means no cache, never a failure.
  */
-import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { nodeCrypto, sha256Hex } from '../hash.js';
 import type { Logger } from '../log.js';
 import type { Login } from './types.js';
+
+/**
+ * node:fs/promises, loaded on first use: ~5 ms under the launcher's V8 flag (it pulls in streams,
+ * readline and watchers), which a run with the cache off never needs. The other modules read
+ * their few small files with node:fs.
+ */
+let fsModule: typeof import('node:fs/promises') | undefined;
+const fsp = async (): Promise<typeof import('node:fs/promises')> => (fsModule ??= await import('node:fs/promises'));
 
 const MARGIN_MS = 60_000;
 const LOCK_WAIT_MS = 15_000;
@@ -42,6 +49,7 @@ export function createTokenCache(directory: string | undefined, identity: string
   const ready = (): Promise<boolean> =>
     (usable ??= (async () => {
       try {
+        const { chmod, mkdir } = await fsp();
         // Level by level: Node's recursive mkdir never returns on some paths (e.g. under /proc).
         for (const dir of [path.dirname(directory), directory]) {
           await mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
@@ -59,6 +67,7 @@ export function createTokenCache(directory: string | undefined, identity: string
   return {
     async get() {
       if (!(await ready())) return undefined;
+      const { readFile } = await fsp();
       try {
         const entry = JSON.parse(await readFile(file, 'utf8')) as { token?: unknown; expiresAt?: unknown };
         if (typeof entry.token !== 'string') return undefined;
@@ -71,6 +80,7 @@ export function createTokenCache(directory: string | undefined, identity: string
     async put(login) {
       if (!(await ready())) return;
       const expiresAt = login.ttlSeconds > 0 ? Date.now() + login.ttlSeconds * 1000 : null;
+      const { rename, rm, writeFile } = await fsp();
       const temp = `${file}.${process.pid}.${nodeCrypto().randomBytes(4).toString('hex')}`;
       try {
         await writeFile(temp, JSON.stringify({ token: login.token, expiresAt }), { mode: 0o600, flag: 'wx' });
@@ -81,10 +91,12 @@ export function createTokenCache(directory: string | undefined, identity: string
       }
     },
     async drop() {
+      const { rm } = await fsp();
       await rm(file, { force: true }).catch(() => undefined);
     },
     async locked(fn) {
       if (!(await ready())) return fn();
+      const { open, rm, stat } = await fsp();
       const deadline = Date.now() + LOCK_WAIT_MS;
       for (;;) {
         try {

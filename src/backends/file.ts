@@ -8,7 +8,7 @@
  *     - path: secret/data/versioned
  *       versions: [{user: old}, {user: new}]   # 1-based; the last is the latest
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { VaultfillError } from '../errors.js';
 import { yaml } from '../yaml.js';
 import type { Backend, SecretData, SecretRequest } from './types.js';
@@ -40,7 +40,7 @@ export function createFileBackend(file: string): Backend {
 async function load(file: string): Promise<Map<string, Entry>> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new VaultfillError('CONFIG', `cannot read secrets file ${file} (${reason}); set AVP_SECRETS_FILE or --secrets-file`);

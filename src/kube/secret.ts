@@ -3,7 +3,7 @@
  * service account: the API at KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT, the token and
  * `ca.crt` from the service-account directory (the directory of AVP_K8S_TOKEN_PATH).
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ARGOCD_ENV_PREFIX, DEFAULTS, SETTING } from '../constants.js';
 import type { Env } from '../config.js';
@@ -19,8 +19,8 @@ export function kubeSecretReader(env: Env): (namespace: string, name: string) =>
     let token: string;
     let ca: string;
     try {
-      token = (await readFile(tokenPath, 'utf8')).trim();
-      ca = await readFile(path.join(path.dirname(tokenPath), 'ca.crt'), 'utf8');
+      token = readFileSync(tokenPath, 'utf8').trim();
+      ca = readFileSync(path.join(path.dirname(tokenPath), 'ca.crt'), 'utf8');
     } catch {
       throw new VaultfillError('CONFIG', `cannot read ${what}: no service-account token and ca.crt in ${path.dirname(tokenPath)}`);
     }
