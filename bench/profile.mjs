@@ -20,6 +20,27 @@ const SHORT = (url) =>
     .replace(/^.*\/dist\//, 'dist/')
     .replace(/^node:internal\//, 'node:');
 
+/**
+ * The source module of a line of the bundle: esbuild puts a `// src/…` comment before each
+ * module's code. A frame of dist/bin.cjs gets `src` (e.g. `src/manifest/line-scan.ts`).
+ */
+const modulesOf = new Map();
+function sourceModule(f) {
+  if (!/\/dist\/[^/]+\.cjs$/.test(f.url)) return undefined;
+  let starts = modulesOf.get(f.url);
+  if (!starts) {
+    starts = [];
+    readFileSync(fileURLToPath(f.url), 'utf8').split('\n').forEach((line, i) => {
+      const m = /^\/\/ (src\/\S+\.ts)$/.exec(line);
+      if (m) starts.push([i, m[1]]);
+    });
+    modulesOf.set(f.url, starts);
+  }
+  let found = '(bundle runtime)';
+  for (const [line, name] of starts) if (line <= f.lineNumber) found = name;
+  return found;
+}
+
 /** Self-time category of a frame. Order matters: first match wins. */
 const CATEGORIES = [
   ['(garbage collector)', (f) => f.functionName === '(garbage collector)'],
@@ -32,9 +53,11 @@ const CATEGORIES = [
   ['yaml nodes/doc/schema', (f) => /yaml\/dist\/(nodes|doc|schema)\//.test(f.url)],
   ['yaml stringify', (f) => /yaml\/dist\/stringify\//.test(f.url)],
   ['yaml other', (f) => /yaml\/dist\//.test(f.url)],
-  ['vaultfill manifest/documents (split, serialize)', (f) => /dist\/manifest\//.test(f.url)],
-  ['vaultfill placeholder (collect, grammar, substitute)', (f) => /dist\/placeholder\//.test(f.url)],
-  ['vaultfill other (cli, generate, backends, auth)', (f) => /\/dist\//.test(f.url)],
+  ['vaultfill manifest/documents (split, serialize)', (f) => f.src === 'src/manifest/documents.ts' || f.src === 'src/manifest/edit.ts'],
+  ['vaultfill manifest/line-scan', (f) => f.src === 'src/manifest/line-scan.ts' || f.src === 'src/manifest/yaml-path.ts'],
+  ['vaultfill placeholder (collect, grammar, substitute)', (f) => f.src?.startsWith('src/placeholder/')],
+  ['vaultfill backends (Vault client, HTTP)', (f) => f.src?.startsWith('src/backends/') || f.src?.startsWith('src/auth/')],
+  ['vaultfill other (cli, generate, input, resolve)', (f) => f.src !== undefined],
   ['other node_modules', (f) => /node_modules/.test(f.url)],
   ['node module loading', (f) => /^node:internal\/modules\//.test(f.url)],
   ['node http/net/streams', (f) => /^node:(internal\/)?(http|_http|net|stream|streams|dns|tls|_tls)/.test(f.url) || /^node:internal\/(stream|streams|http|net)/.test(f.url)],
@@ -42,15 +65,18 @@ const CATEGORIES = [
   ['native/other', () => true],
 ];
 
+/** Functions whose inclusive time is shown: [name, source module]. */
 const PIPELINE = [
-  ['readInput', /dist\/input\/read\.js$/],
-  ['splitDocuments', /dist\/manifest\/documents\.js$/],
-  ['parseChunk', /dist\/manifest\/documents\.js$/],
-  ['collect', /dist\/placeholder\/collect\.js$/],
-  ['resolveSecrets', /dist\/secrets\/resolve\.js$/],
-  ['substitute', /dist\/placeholder\/substitute\.js$/],
-  ['serialize', /dist\/manifest\/documents\.js$/],
-  ['joinDocuments', /dist\/manifest\/documents\.js$/],
+  ['readInput', 'src/input/read.ts'],
+  ['splitDocuments', 'src/manifest/documents.ts'],
+  ['scanDocument', 'src/manifest/line-scan.ts'],
+  ['parseChunk', 'src/manifest/documents.ts'],
+  ['collectScanned', 'src/placeholder/collect.ts'],
+  ['collect', 'src/placeholder/collect.ts'],
+  ['substitute', 'src/placeholder/substitute.ts'],
+  ['serialize', 'src/manifest/documents.ts'],
+  ['writeOut', 'src/generate.ts'],
+  ['roundTrip', 'src/backends/http1.ts'],
 ];
 
 export function summarise(file, { top = 12 } = {}) {
@@ -68,8 +94,12 @@ export function summarise(file, { top = 12 } = {}) {
     self.set(samples[i], (self.get(samples[i]) ?? 0) + dt);
     total += dt;
   }
-  const frame = (n) => n.callFrame;
-  const fnKey = (f) => `${f.functionName || '(anonymous)'} ${f.url ? `${SHORT(f.url)}:${f.lineNumber + 1}` : ''}`.trim();
+  const frame = (n) => {
+    const f = n.callFrame;
+    if (!('src' in f)) f.src = sourceModule(f);
+    return f;
+  };
+  const fnKey = (f) => `${f.functionName || '(anonymous)'} ${f.src ?? (f.url ? `${SHORT(f.url)}:${f.lineNumber + 1}` : '')}`.trim();
 
   const byFn = new Map();
   const byCat = new Map();
@@ -96,8 +126,8 @@ export function summarise(file, { top = 12 } = {}) {
   for (let i = 0; i < samples.length; i++) {
     const dt = (deltas[i + 1] ?? 0) / 1000;
     const stack = stackOf(samples[i]);
-    for (const [name, url] of PIPELINE) if (stack.some((f) => f.functionName === name && url.test(f.url))) inclusive.set(name, inclusive.get(name) + dt);
-    const inMain = stack.some((f) => f.functionName === 'main' && /dist\/cli\.js$/.test(f.url));
+    for (const [name, src] of PIPELINE) if (stack.some((f) => f.functionName === name && f.src === src)) inclusive.set(name, inclusive.get(name) + dt);
+    const inMain = stack.some((f) => f.functionName === 'main' && f.src === 'src/cli.ts');
     if (!inMain && stack.some((f) => /^node:internal\/modules\//.test(f.url))) loading += dt;
   }
 
