@@ -11,9 +11,9 @@ import type { Logger } from '../log.js';
 import type { Login } from './types.js';
 
 /**
- * node:fs/promises, loaded on first use: ~5 ms under the launcher's V8 flag (it pulls in streams,
- * readline and watchers), which a run with the cache off never needs. The other modules read
- * their few small files with node:fs.
+ * node:fs/promises, loaded on first use: ~5 ms under the launcher's V8 flag (it pulls in
+ * directories, watchers and readline), which a run with the cache off never needs. The other
+ * modules read their few small files with node:fs.
  */
 let fsModule: typeof import('node:fs/promises') | undefined;
 const fsp = async (): Promise<typeof import('node:fs/promises')> => (fsModule ??= await import('node:fs/promises'));

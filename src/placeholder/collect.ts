@@ -157,7 +157,8 @@ function visitString(
 
 /**
  * A reference that works out its line and column when they are read. A run that succeeds never
- * reads them: B2 counted 240,000 lines and built ~900 locations for nothing (~10 ms).
+ * reads them: with documents' lines counted lazily too (manifest/documents.ts), B2 no longer
+ * counts its 240,000 lines or builds ~900 locations (−15 ms wall, −20 ms CPU).
  */
 class LocatedReference implements Reference {
   #location: Location | undefined;
