@@ -192,6 +192,18 @@ function scan(text: string, kind: string): ScannedDocument {
       if (valueAt >= end || text[valueAt] === '#') {
         expect(parent, segment, owner, true);
         lineStart = next;
+        // What is nested under the key is passed over in one search when it holds no `<` and
+        // nothing vaultfill reads (metadata.name and annotations; every value of a Secret).
+        // Only the lines on the way to a placeholder are read, as they would be anyway: a
+        // Deployment's ports, probes and resources are never looked at, let alone validated.
+        if (!isSecret && !(parent === root && segment === 'metadata') && !(parent.parent === root && parent.segment === 'metadata' && segment === 'annotations')) {
+          const after = subtreeEnd(text, next, owner);
+          const angle = text.indexOf('<', next);
+          if (angle === -1 || angle >= after) {
+            pending = false;
+            lineStart = after;
+          }
+        }
         continue;
       }
     } else {
@@ -257,6 +269,26 @@ function scan(text: string, kind: string): ScannedDocument {
   }
   if (seenKind !== kind || !root) unsupported();
   return { kind, name, annotations, scalars };
+}
+
+const SUBTREE_ENDS = new Map<number, RegExp>();
+
+/**
+ * Where the lines nested under a `key:` at column `owner` end: the first line from `from` that
+ * is indented `owner` or less and is not blank, a comment, or an item of a sequence written at
+ * the key's own column (`key:` then `- a`).
+ */
+function subtreeEnd(text: string, from: number, owner: number): number {
+  let line = SUBTREE_ENDS.get(owner);
+  if (!line) SUBTREE_ENDS.set(owner, (line = new RegExp(`^ {0,${owner}}(?=[^ \\r\\n#])`, 'gm')));
+  line.lastIndex = from;
+  for (let m = line.exec(text); m; m = line.exec(text)) {
+    const at = m.index + m[0].length;
+    const after = text[at + 1];
+    if (m[0].length !== owner || text[at] !== '-' || (after !== undefined && after !== ' ' && after !== '\n' && after !== '\r')) return m.index;
+    line.lastIndex = at + 1;
+  }
+  return text.length;
 }
 
 /**

@@ -203,6 +203,46 @@ test('any secret value comes out the same through both paths', async (t) => {
   );
 });
 
+sameBothWays('a Deployment whose parts without placeholders are passed over: anchors, aliases, tags, flow collections and multi-line scalars in them', `kind: Deployment
+metadata:
+  name: d
+spec:
+  selector:
+    matchLabels: &labels {app: d,
+      tier: web}
+  strategy:
+    note: a plain scalar
+      on two lines
+    type: !!str RollingUpdate
+  template:
+    metadata:
+      labels: *labels
+    spec:
+      containers:
+      - name: app
+        env:
+        - name: USER
+          value: <path:secret/data/app#user>
+        resources:
+          limits: {cpu: 1,
+            memory: 1Gi}
+          requests:
+            ? cpu
+            : 1
+`);
+sameBothWays('a sequence at its key\'s column, passed over up to the next key', `kind: X
+spec:
+  ports:
+  - containerPort: 80
+    name: http
+  # a comment at the key's column
+  - containerPort: 81
+  image: <path:secret/data/app#user>
+  more:
+  -
+    deep: 1
+  last: <path:secret/data/app#n>
+`);
 const declines = (name: string, text: string): void => {
   test(`the scanner declines ${name}`, (t) => {
     t.is(scanDocument(text), undefined);
@@ -230,3 +270,4 @@ declines('a value that is not a plain scalar', 'kind: X\na: b: <path:s#k>\n');
 declines('a complex key', 'kind: X\n? a\n: <path:s#k>\n');
 declines('annotations as a flow map', 'kind: X\nmetadata:\n  annotations: {avp.kubernetes.io/ignore: "true"}\na: <path:s#k>\n');
 declines('a second root mapping at a shallower indent', '  a: <path:s#k>\nkind: X\n');
+declines('an alias on the way to a placeholder, to an anchor in a part passed over', 'kind: X\nspec:\n  base:\n    x: &a 1\n  b: *a\n  c: <path:s#k>\n');
