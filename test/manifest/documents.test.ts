@@ -6,7 +6,7 @@ import { splitDocuments } from '../../src/manifest/documents.js';
 // whole-text search in splitDocuments must agree with).
 const CANDIDATE = /<path:|avp\.kubernetes\.io\/path|\bkind["']?[ \t]*:[ \t]*["']?Secret\b/;
 
-const fragments = ['kind', 'Kind', 'akind', 'kind_', ':', ' ', '\t', '"', "'", 'Secret', 'Secrets', 'xSecret', '\n', '---\n', '...\n', 'a: b\n', '<path:', '<pat', 'h:', 'avp.kubernetes.io/path', '#'];
+const fragments = ['kind', 'Kind', 'akind', 'kind_', ':', ' ', '\t', '"', "'", 'Secret', 'Secrets', 'xSecret', '\n', '---\n', '...\n', 'a: b\n', '<path:', '<pat', 'h:', 'avp.kubernetes.io/path', 'avp.kubernetes.io', '/path', '#'];
 
 test('documents are marked for work exactly when they hold a placeholder, an annotation path or kind: Secret', (t) => {
   fc.assert(
