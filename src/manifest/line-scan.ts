@@ -2,10 +2,12 @@
  * A fast reader for the block YAML that Helm and Kustomize emit: indented maps and sequences
  * with single-line plain or quoted scalars, and literal block scalars. It finds the resource's
  * kind, name and annotations and the scalars that may hold placeholders, in one pass over the
- * lines and without building a syntax tree (the `yaml` parser costs ~1 µs per byte). Anything
- * outside that subset — a placeholder in a flow collection or a folded block, multi-line flow
- * scalars, anchors, aliases, tags, escapes, tabs, duplicate keys, `kind: *List`, JSON — returns
- * undefined, and the caller uses the full parser, which also reports errors precisely.
+ * lines and without building a syntax tree (the `yaml` parser costs ~1 µs per byte). Parts
+ * nested under a key that hold no `<` are passed over unread (see scan). Anything outside that
+ * subset on the lines it reads — a placeholder in a flow collection or a folded block,
+ * multi-line flow scalars, anchors, aliases, tags, escapes, tabs, duplicate keys,
+ * `kind: *List`, JSON — returns undefined, and the caller uses the full parser, which also
+ * reports errors precisely.
  */
 import { joinPath } from './yaml-path.js';
 
@@ -194,8 +196,8 @@ function scan(text: string, kind: string): ScannedDocument {
         lineStart = next;
         // What is nested under the key is passed over in one search when it holds no `<` and
         // nothing vaultfill reads (metadata.name and annotations; every value of a Secret).
-        // Only the lines on the way to a placeholder are read, as they would be anyway: a
-        // Deployment's ports, probes and resources are never looked at, let alone validated.
+        // So only the lines on the way to a placeholder, and their siblings, are read: a
+        // Deployment's ports, probes and resources are neither looked at nor validated.
         if (!isSecret && !(parent === root && segment === 'metadata') && !(parent.parent === root && parent.segment === 'metadata' && segment === 'annotations')) {
           const after = subtreeEnd(text, next, owner);
           const angle = text.indexOf('<', next);
