@@ -199,11 +199,13 @@ function scan(text: string, kind: string): ScannedDocument {
         // So only the lines on the way to a placeholder, and their siblings, are read: a
         // Deployment's ports, probes and resources are neither looked at nor validated.
         if (!isSecret && !(parent === root && segment === 'metadata') && !(parent.parent === root && parent.segment === 'metadata' && segment === 'annotations')) {
-          const after = subtreeEnd(text, next, owner);
+          // The end is looked for only up to the next `<`: on the way to a placeholder every
+          // ancestor's search would otherwise run to the end of its part.
           const angle = text.indexOf('<', next);
-          if (angle === -1 || angle >= after) {
+          const after = subtreeEnd(text, next, owner, angle === -1 ? text.length : angle);
+          if (after !== undefined || angle === -1) {
             pending = false;
-            lineStart = after;
+            lineStart = after ?? text.length;
           }
         }
         continue;
@@ -276,21 +278,22 @@ function scan(text: string, kind: string): ScannedDocument {
 const SUBTREE_ENDS = new Map<number, RegExp>();
 
 /**
- * Where the lines nested under a `key:` at column `owner` end: the first line from `from` that
- * is indented `owner` or less and is not blank, a comment, or an item of a sequence written at
- * the key's own column (`key:` then `- a`).
+ * Where the lines nested under a `key:` at column `owner` end, if that is before `limit`: the
+ * first line from `from` (a line start) that is indented `owner` or less and is not blank, a
+ * comment, or an item of a sequence written at the key's own column (`key:` then `- a`).
  */
-function subtreeEnd(text: string, from: number, owner: number): number {
+function subtreeEnd(text: string, from: number, owner: number, limit: number): number | undefined {
   let line = SUBTREE_ENDS.get(owner);
-  if (!line) SUBTREE_ENDS.set(owner, (line = new RegExp(`^ {0,${owner}}(?=[^ \\r\\n#])`, 'gm')));
-  line.lastIndex = from;
-  for (let m = line.exec(text); m; m = line.exec(text)) {
-    const at = m.index + m[0].length;
+  if (!line) SUBTREE_ENDS.set(owner, (line = new RegExp(`\\n( {0,${owner}})(?=[^ \\r\\n#])`, 'g')));
+  // Searched in a slice that starts at the line break before `from` and stops at `limit`.
+  const part = text.slice(from - 1, limit);
+  line.lastIndex = 0;
+  for (let m = line.exec(part); m; m = line.exec(part)) {
+    const at = from + m.index + (m[1] as string).length;
     const after = text[at + 1];
-    if (m[0].length !== owner || text[at] !== '-' || (after !== undefined && after !== ' ' && after !== '\n' && after !== '\r')) return m.index;
-    line.lastIndex = at + 1;
+    if (m[1]?.length !== owner || text[at] !== '-' || (after !== undefined && after !== ' ' && after !== '\n' && after !== '\r')) return from + m.index;
   }
-  return text.length;
+  return undefined;
 }
 
 /**
