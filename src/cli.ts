@@ -150,8 +150,8 @@ export async function main(options: MainOptions): Promise<number> {
     const { ms } = stats;
     logger.debug(
       `${sources.length} source(s), ${stats.documents} document(s) read, ${stats.parsed} parsed, ${stats.placeholders} placeholder(s), ` +
-        `${stats.secrets} distinct secret(s), ${requests} backend request(s); ms: read ${readMs + ms.read}, parse ${ms.parse}, ` +
-        `resolve ${ms.resolve}, write ${ms.write}, total ${readMs + ms.read + ms.parse + ms.resolve + ms.write}`,
+        `${stats.secrets} distinct secret(s), ${requests} backend request(s); ms: read ${readMs}, parse ${ms.parse}, ` +
+        `resolve ${ms.resolve}, write ${ms.write}, total ${readMs + ms.parse + ms.resolve + ms.write}`,
     );
     if (result.errors.length) return report(logger, result.errors);
     await write(stdout, result.output);

@@ -9,7 +9,7 @@ import { now } from './clock.js';
 import { VaultfillError } from './errors.js';
 import type { Source } from './input/read.js';
 import type { Logger } from './log.js';
-import { framed, parseChunk, serialize, splitDocuments, type Chunk } from './manifest/documents.js';
+import { documentsOf, framed, parseChunk, serialize, type Chunk } from './manifest/documents.js';
 import { applyEdits, type TextEdit } from './manifest/edit.js';
 import { scanDocument } from './manifest/line-scan.js';
 import { collect, collectScanned, type CollectOptions, type Collected, type Slot } from './placeholder/collect.js';
@@ -41,12 +41,13 @@ export interface Stats {
   parsed: number;
   placeholders: number;
   secrets: number;
-  ms: Record<'read' | 'parse' | 'resolve' | 'write', number>;
+  /** Splitting the input into documents is part of `parse` (see generate). */
+  ms: Record<'parse' | 'resolve' | 'write', number>;
 }
 
 export async function generate(sources: readonly Source[], options: GenerateOptions): Promise<GenerateResult> {
   const { logger } = options;
-  const stats: Stats = { documents: 0, parsed: 0, placeholders: 0, secrets: 0, ms: { read: 0, parse: 0, resolve: 0, write: 0 } };
+  const stats: Stats = { documents: 0, parsed: 0, placeholders: 0, secrets: 0, ms: { parse: 0, resolve: 0, write: 0 } };
   let clock = now();
   const lap = (phase: keyof Stats['ms']): void => {
     const time = now();
@@ -54,33 +55,36 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
     clock = time;
   };
 
-  const chunks = sources.flatMap(splitDocuments);
-  stats.documents = chunks.length;
-  lap('read');
   const errors: VaultfillError[] = [];
-  const empty = emptyInputError(sources, chunks, options.allowEmpty);
-  if (empty) errors.push(empty);
-  // Reads start as soon as a document's references are known, and overlap the parsing of the
-  // documents after it: the loop yields every few milliseconds so their responses are taken in.
+  // Reads start as soon as a document's references are known, and overlap the splitting and
+  // parsing of the documents after it: the loop yields every millisecond so their responses
+  // are taken in. Vault is busy from the first candidate document, not from the end of a split.
   const resolver = createResolver(options.backend, options.config.concurrency);
+  const chunks: Chunk[] = [];
   const edited = new Map<number, Edited>();
   const slots: Slot[] = [];
   let yielded = now();
-  for (let i = 0; i < chunks.length; i++) {
-    const chunk = chunks[i] as Chunk;
-    if (!chunk.candidate) continue;
-    const found = collectChunk(chunk, options.config);
-    errors.push(...found.errors);
-    if (found.edited) edited.set(i, found.edited);
-    for (const slot of found.slots) {
-      slots.push(slot);
-      for (const ref of slot.references) resolver.request(ref.request);
-    }
-    if (now() - yielded > YIELD_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      yielded = now();
+  for (const source of sources) {
+    for (const chunk of documentsOf(source)) {
+      const i = chunks.push(chunk) - 1;
+      if (chunk.candidate) {
+        const found = collectChunk(chunk, options.config);
+        errors.push(...found.errors);
+        if (found.edited) edited.set(i, found.edited);
+        for (const slot of found.slots) {
+          slots.push(slot);
+          for (const ref of slot.references) resolver.request(ref.request);
+        }
+      }
+      if (now() - yielded > YIELD_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yielded = now();
+      }
     }
   }
+  stats.documents = chunks.length;
+  const empty = emptyInputError(sources, chunks, options.allowEmpty);
+  if (empty) errors.push(empty);
   stats.parsed = chunks.filter((c) => c.candidate).length;
   stats.placeholders = slots.reduce((n, s) => n + s.references.length, 0);
   lap('parse');

@@ -112,31 +112,41 @@ class LineIndex {
 
 /** Documents of a source, as substrings of its text (no copies), without empty ones. */
 export function splitDocuments(source: Source): Chunk[] {
+  return [...documentsOf(source)];
+}
+
+/**
+ * The same, one at a time, so a caller can start on the first documents (and their Vault
+ * reads) while the rest of a large input is still being split.
+ */
+export function* documentsOf(source: Source): Generator<Chunk, void, undefined> {
   const { text } = source;
-  const chunks: Chunk[] = [];
   const work = workOffsets(text);
   const lines = new LineIndex(text);
   let next = 0;
-  const add = (from: number, to: number): void => {
-    if (to <= from) return;
+  let index = 0;
+  const document = (from: number, to: number): Chunk | undefined => {
+    if (to <= from) return undefined;
     const body = text.slice(from, to);
-    if (!CONTENT_LINE.test(body)) return;
+    if (!CONTENT_LINE.test(body)) return undefined;
     const whole = body.endsWith('\n');
     while (next < work.length && (work[next] as number) < from) next++;
     const candidate = next < work.length && (work[next] as number) < to;
     const raw: [number, number] | undefined = !whole ? undefined : body.startsWith('---') ? [from, to] : from >= 4 && text.startsWith('---\n', from - 4) ? [from - 4, to] : undefined;
-    chunks.push(new SourceChunk(source, chunks.length + 1, whole ? body : `${body}\n`, candidate, raw, from, lines));
+    return new SourceChunk(source, ++index, whole ? body : `${body}\n`, candidate, raw, from, lines);
   };
   let start = 0;
-  MARKER_LINE.lastIndex = 0;
-  for (let m = MARKER_LINE.exec(text); m; m = MARKER_LINE.exec(text)) {
-    add(start, m.index);
+  // Its own lastIndex: the caller may run other code between two documents.
+  const markers = new RegExp(MARKER_LINE);
+  for (let m = markers.exec(text); m; m = markers.exec(text)) {
+    const found = document(start, m.index);
+    if (found) yield found;
     // `--- !tag` or `--- value` starts a document whose first line is the marker line itself.
     start = m[0].startsWith('---') && !BARE_MARKER.test(m[0]) ? m.index : m.index + m[0].length;
-    if (m[0] === '') MARKER_LINE.lastIndex++;
+    if (m[0] === '') markers.lastIndex++;
   }
-  add(start, text.length);
-  return chunks;
+  const last = document(start, text.length);
+  if (last) yield last;
 }
 
 export function parseChunk(chunk: Chunk): ParsedChunk | VaultfillError {
