@@ -7,7 +7,7 @@
 //
 // Summary: top self-time functions, self time by category (module loading, yaml lexer/parser,
 // compose, CST stringify, vaultfill code, HTTP, GC, …) and inclusive time of vaultfill's pipeline
-// functions (splitDocuments, parseChunk, collect, resolveSecrets, substitute, serialize).
+// functions (readInput, documentsOf, scanDocument, collect, substitute, writeOut, roundTrip, …).
 import { readFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +68,7 @@ const CATEGORIES = [
 /** Functions whose inclusive time is shown: [name, source module]. */
 const PIPELINE = [
   ['readInput', 'src/input/read.ts'],
-  ['splitDocuments', 'src/manifest/documents.ts'],
+  ['documentsOf', 'src/manifest/documents.ts'],
   ['scanDocument', 'src/manifest/line-scan.ts'],
   ['parseChunk', 'src/manifest/documents.ts'],
   ['collectScanned', 'src/placeholder/collect.ts'],

@@ -2,8 +2,9 @@
 // `npm run build` (after `tsc` has type-checked src/): bundles src/bin.ts into dist/bin.cjs with
 // esbuild, as one CommonJS file. The sources are ES modules; the bundle is CommonJS because
 // Node's ESM loader, and the ~20 builtin modules it loads, cost B2 ~45 ms of wall time (~25 ms
-// CPU) and B1 ~55 ms; `version` was the same (README "Performance"). Each part imported on demand (check, generate, the Vault client, …)
-// becomes a function that runs on first use, so it still loads only what a run needs.
+// CPU) and B1 ~55 ms; `version` was the same (README "Performance"). Each part imported on
+// demand (check, generate, the Vault client, …) becomes a function that runs on first use, so
+// it still loads only what a run needs.
 // yaml and fast-glob (CommonJS) stay in node_modules; p-limit, an ES module CommonJS cannot
 // require on all of Node 20, is bundled.
 import { build } from 'esbuild';

@@ -3,6 +3,7 @@
  * so untouched bytes are written back exactly) and serializes them again.
  */
 import type { CST, Document, LineCounter } from 'yaml';
+import { ANNOTATION } from '../constants.js';
 import { VaultfillError } from '../errors.js';
 import type { Source } from '../input/read.js';
 import { yaml } from '../yaml.js';
@@ -32,21 +33,20 @@ export interface ParsedChunk {
 const MARKER_LINE = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)[^\n]*\n?/gm;
 const BARE_MARKER = /^(?:---|\.\.\.)[ \t]*(?:#.*)?\r?\n?$/;
 const CONTENT_LINE = /^[ \t]*[^\s#]/m;
-// Anything that could need work: an inline placeholder, an annotation path (generic
-// placeholders), or a Secret (base64-encoded placeholders).
-const ANNOTATION_PATH = 'avp.kubernetes.io/path';
 
 /**
- * The offsets in `text` where something that could need work starts, in order. indexOf over the
- * whole text is about twice as fast as a regular expression per document (10 MB: 6 ms, not 11).
+ * The offsets in `text` where something that could need work starts, in order: an inline
+ * placeholder, an annotation path (generic placeholders), or a Secret (base64-encoded ones).
+ * indexOf over the whole text is about twice as fast as a regular expression per document
+ * (10 MB: 6 ms, not 11).
  * The annotation is found by its `/path`: V8 finds a needle whose first character is rare much
  * faster (B2: 1.6 ms, against 4.3 for the whole name, which starts with an `a`).
  */
 function workOffsets(text: string): number[] {
   const hits: number[] = [];
   for (let i = text.indexOf('<path:'); i !== -1; i = text.indexOf('<path:', i + 1)) hits.push(i);
-  const prefix = ANNOTATION_PATH.length - '/path'.length;
-  for (let i = text.indexOf('/path', prefix); i !== -1; i = text.indexOf('/path', i + 1)) if (text.startsWith(ANNOTATION_PATH, i - prefix)) hits.push(i - prefix);
+  const prefix = ANNOTATION.path.length - '/path'.length;
+  for (let i = text.indexOf('/path', prefix); i !== -1; i = text.indexOf('/path', i + 1)) if (text.startsWith(ANNOTATION.path, i - prefix)) hits.push(i - prefix);
   for (let i = text.indexOf('Secret'); i !== -1; i = text.indexOf('Secret', i + 1)) if (endsSecretKind(text, i)) hits.push(i);
   return hits.sort((a, b) => a - b);
 }
