@@ -53,7 +53,7 @@ import { kubeSecretReader } from './kube/secret.js';
 import type { Logger } from './log.js';
 import { parseChunk, splitDocuments } from './manifest/documents.js';
 import type { Reference, Slot } from './placeholder/collect.js';
-import { annotationsOf, isTrue } from './placeholder/scope.js';
+import { isTrue, viewOf } from './placeholder/scope.js';
 import { findPlaceholders } from './placeholder/grammar.js';
 import { substitute } from './placeholder/substitute.js';
 import { resolveSecrets, type SecretResult } from './secrets/resolve.js';
@@ -256,8 +256,9 @@ function ignoredIn(parsed: ReturnType<typeof parseChunk>): number {
   const count = (node: unknown): number => {
     const { isMap, isSeq } = yaml();
     if (!isMap(node)) return 0;
-    if (isTrue(annotationsOf(node)(ANNOTATION.ignore))) return 1;
-    const kind = node.get('kind');
+    const view = viewOf(node, () => undefined);
+    if (isTrue(view.annotation(ANNOTATION.ignore))) return 1;
+    const kind = view.kind;
     const items = node.get('items');
     if (typeof kind === 'string' && kind.endsWith('List') && isSeq(items)) return items.items.reduce<number>((n, item) => n + count(item), 0);
     return 0;

@@ -39,6 +39,7 @@ const CODES = {
   KEY_NOT_FOUND: EXIT.resolution,
   PERMISSION_DENIED: EXIT.resolution,
   ANNOTATION_INVALID: EXIT.resolution,
+  VALUE_UNREPRESENTABLE: EXIT.resolution,
   INTERNAL: EXIT.internal,
 } as const satisfies Record<string, ExitCode>;
 

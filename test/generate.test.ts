@@ -62,7 +62,7 @@ test('an ignored resource is left untouched and not read', async (t) => {
   const input = 'kind: Secret\nmetadata:\n  name: s\n  annotations:\n    avp.kubernetes.io/ignore: "True"\nstringData:\n  a: <path:secret/data/missing#x>\n';
   const r = await run(input, backend);
   t.deepEqual(r.errors, []);
-  t.is(r.output, `---\n${input}`);
+  t.is(r.output, input);
   t.is(backend.reads.length, 0);
 });
 
@@ -133,20 +133,23 @@ test('documents without placeholders come out byte for byte, in their order, wit
   const untouched = '# leading comment\napiVersion: v1\nkind:   Service   # odd spacing\nmetadata: {name: s}\nspec:\n    ports:\n    -   port: 80\n';
   const edited = 'kind: ConfigMap  # keep me\nmetadata:\n  name: c\ndata:\n  z: 1\n  # between\n  u: <path:secret/data/app#user>   # trailing\n  a: 2\n';
   const r = await run(`${untouched}---\n${edited}`, memoryBackend(secrets));
-  t.is(r.output, `---\n${untouched}---\n${edited.replace('<path:secret/data/app#user>', 'alice')}`);
+  t.is(r.output, `${untouched}---\n${edited.replace('<path:secret/data/app#user>', 'alice')}`);
 });
 
-test('runs of untouched documents come out as in the input, every document framed by ---', async (t) => {
+test('the output is the input with only the placeholders changed: separators, their comments, `...`, directives and line endings kept', async (t) => {
   const edited = 'kind: X\na: <path:secret/data/app#user>\n';
   const filled = 'kind: X\na: alice\n';
   const cases: Array<[string, string]> = [
-    [`kind: A\n---\nkind: B\n---\n${edited}---\nkind: C\n...\n---\nkind: D\n---\nkind: E\n`, `---\nkind: A\n---\nkind: B\n---\n${filled}---\nkind: C\n---\nkind: D\n---\nkind: E\n`],
-    [`---\nkind: A\n--- # c\nkind: B\n...\n---\n${edited}--- !!map\nkind: C\n---\nkind: D`, `---\nkind: A\n---\nkind: B\n---\n${filled}--- !!map\nkind: C\n---\nkind: D\n`],
-    [`kind: A\r\n---\r\nkind: B\r\n---\n${edited}---\n\n---\nkind: C\n---\nkind: é\n`, `---\nkind: A\r\n---\nkind: B\r\n---\n${filled}---\nkind: C\n---\nkind: é\n`],
+    [`kind: A\n---\nkind: B\n---\n${edited}---\nkind: C\n...\n---\nkind: D\n---\nkind: E\n`, `kind: A\n---\nkind: B\n---\n${filled}---\nkind: C\n...\n---\nkind: D\n---\nkind: E\n`],
+    [`---\nkind: A\n--- # c\nkind: B\n...\n---\n${edited}--- !!map\nkind: C\n---\nkind: D`, `---\nkind: A\n--- # c\nkind: B\n...\n---\n${filled}--- !!map\nkind: C\n---\nkind: D`],
+    [`kind: A\r\n---\r\nkind: B\r\n---  # x\r\n${edited}---\n\n---\nkind: C\n---\nkind: é\n`, `kind: A\r\n---\r\nkind: B\r\n---  # x\r\n${filled}---\n\n---\nkind: C\n---\nkind: é\n`],
+    [`# only a comment\n---\n# Source: chart/a.yaml\n---\n${edited}# trailing\n...\n%YAML 1.2\n---\nkind: D\n`, `# only a comment\n---\n# Source: chart/a.yaml\n---\n${filled}# trailing\n...\n%YAML 1.2\n---\nkind: D\n`],
+    [`%YAML 1.1\n---\n${edited}`, `%YAML 1.1\n---\n${filled}`],
+    [`${edited.trimEnd()}`, `${filled.trimEnd()}`],
   ];
   for (const [input, expected] of cases) {
     const r = await run(input, memoryBackend(secrets));
-    t.deepEqual(r.errors, []);
+    t.deepEqual(r.errors, [], JSON.stringify(input));
     t.is(r.output, expected, JSON.stringify(input));
   }
 });

@@ -1,8 +1,12 @@
 /**
- * Splits sources into YAML documents, decides which need work, parses those (keeping the CST
- * so untouched bytes are written back exactly) and serializes them again.
+ * Splits sources into YAML documents and decides which need work. A source is cut into
+ * pieces that cover its text exactly, one per document: everything before a document's
+ * content since the previous document (comments, empty documents, directives, its `---` line
+ * with any comment on it) is its lead, and text after the last document is the last one's
+ * tail. So untouched documents are written back byte for byte, separators included, and an
+ * edited one gets its own lead and tail around its new body.
  */
-import type { CST, Document, LineCounter } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { ANNOTATION } from '../constants.js';
 import { VaultfillError } from '../errors.js';
 import type { Source } from '../input/read.js';
@@ -12,31 +16,35 @@ export interface Chunk {
   readonly source: Source;
   /** 1-based index of the document within its source. */
   readonly index: number;
+  /** The document's body as parsed, always ending with a line break. */
   readonly text: string;
   /** 1-based line of the source on which `text` starts (counted when first read). */
   readonly line: number;
   /** False when the text cannot hold a placeholder: it is written back untouched. */
   readonly candidate: boolean;
-  /** Where `framed(text)` stands verbatim in the source's text, when it does ([start, end)). */
-  readonly raw: readonly [number, number] | undefined;
+  /** The document's piece of its source, `[start, end)`, lead and tail included. */
+  readonly span: readonly [number, number];
+  /** Where `text` stands in the source, `[start, end)` (without a line break `text` added). */
+  readonly body: readonly [number, number];
 }
 
 export interface ParsedChunk {
   readonly chunk: Chunk;
-  readonly tokens: readonly CST.Token[];
   readonly documents: readonly Document.Parsed[];
   readonly lines: LineCounter;
 }
 
 // A line that starts (`---`) or ends (`...`) a document. YAML forbids both at column 0 inside
-// any scalar, so splitting on them is exact without parsing.
+// any scalar, so cutting on them is exact without parsing.
 const MARKER_LINE = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)[^\n]*\n?/gm;
-const BARE_MARKER = /^(?:---|\.\.\.)[ \t]*(?:#.*)?\r?\n?$/;
+const BARE_MARKER = /^---[ \t]*(?:#.*)?\r?\n?$/;
 const CONTENT_LINE = /^[ \t]*[^\s#]/m;
+const DIRECTIVE_LINE = /^%/m;
 
 /**
  * The offsets in `text` where something that could need work starts, in order: an inline
- * placeholder, an annotation path (generic placeholders), or a Secret (base64-encoded ones).
+ * placeholder, an annotation path (generic placeholders), a Secret (base64-encoded ones), or
+ * a `<` written as an escape (`\u003c`: JSON encoders such as Helm's toJson write it so).
  * indexOf over the whole text is about twice as fast as a regular expression per document
  * (10 MB: 6 ms, not 11).
  * The annotation is found by its `/path`: V8 finds a needle whose first character is rare much
@@ -48,7 +56,28 @@ function workOffsets(text: string): number[] {
   const prefix = ANNOTATION.path.length - '/path'.length;
   for (let i = text.indexOf('/path', prefix); i !== -1; i = text.indexOf('/path', i + 1)) if (text.startsWith(ANNOTATION.path, i - prefix)) hits.push(i - prefix);
   for (let i = text.indexOf('Secret'); i !== -1; i = text.indexOf('Secret', i + 1)) if (endsSecretKind(text, i)) hits.push(i);
+  for (let i = text.indexOf('\\'); i !== -1; i = text.indexOf('\\', i + 2)) if (isEscapeOfInterest(text, i)) hits.push(i);
   return hits.sort((a, b) => a - b);
+}
+
+const ANNOTATION_PREFIX = ANNOTATION.path.slice(0, -'/path'.length);
+
+/**
+ * An escape at `i` that hides what the searches above look for: `<` in any of YAML's and
+ * JSON's spellings, or the annotation's `/` written `\/` (JSON allows it).
+ */
+function isEscapeOfInterest(text: string, i: number): boolean {
+  const c = text[i + 1];
+  if (c === 'u') return text.startsWith('003', i + 2) && (text[i + 5] === 'c' || text[i + 5] === 'C');
+  if (c === 'x') return text[i + 2] === '3' && (text[i + 3] === 'c' || text[i + 3] === 'C');
+  if (c === 'U') return text.startsWith('0000003', i + 2) && (text[i + 9] === 'c' || text[i + 9] === 'C');
+  return c === '/' && text.startsWith('path', i + 2) && text.startsWith(ANNOTATION_PREFIX, i - ANNOTATION_PREFIX.length);
+}
+
+/** Whether `text` holds `<` written as an escape (the line scanner leaves such documents to the parser). */
+export function hasEscapedAngle(text: string): boolean {
+  for (let i = text.indexOf('\\'); i !== -1; i = text.indexOf('\\', i + 2)) if (isEscapeOfInterest(text, i) && text[i + 1] !== '/') return true;
+  return false;
 }
 
 const WORD = /\w/;
@@ -81,13 +110,13 @@ class SourceChunk implements Chunk {
     readonly index: number,
     readonly text: string,
     readonly candidate: boolean,
-    readonly raw: readonly [number, number] | undefined,
-    private readonly offset: number,
+    readonly span: readonly [number, number],
+    readonly body: readonly [number, number],
     private readonly lines: LineIndex,
   ) {}
 
   get line(): number {
-    this.#line ??= this.lines.lineAt(this.offset);
+    this.#line ??= this.lines.lineAt(this.body[0]);
     return this.#line;
   }
 }
@@ -110,7 +139,7 @@ class LineIndex {
   }
 }
 
-/** Documents of a source, as substrings of its text (no copies), without empty ones. */
+/** Documents of a source, as substrings of its text. */
 export function splitDocuments(source: Source): Chunk[] {
   return [...documentsOf(source)];
 }
@@ -123,44 +152,60 @@ export function* documentsOf(source: Source): Generator<Chunk, void, undefined> 
   const { text } = source;
   const work = workOffsets(text);
   const lines = new LineIndex(text);
-  let next = 0;
+  let nextWork = 0;
   let index = 0;
-  const document = (from: number, to: number): Chunk | undefined => {
-    if (to <= from) return undefined;
-    const body = text.slice(from, to);
-    if (!CONTENT_LINE.test(body)) return undefined;
-    const whole = body.endsWith('\n');
-    while (next < work.length && (work[next] as number) < from) next++;
-    const candidate = next < work.length && (work[next] as number) < to;
-    const raw: [number, number] | undefined = !whole ? undefined : body.startsWith('---') ? [from, to] : from >= 4 && text.startsWith('---\n', from - 4) ? [from - 4, to] : undefined;
-    return new SourceChunk(source, ++index, whole ? body : `${body}\n`, candidate, raw, from, lines);
+  const make = (start: number, end: number, bodyStart: number, bodyEnd: number): Chunk => {
+    while (nextWork < work.length && (work[nextWork] as number) < bodyStart) nextWork++;
+    const candidate = nextWork < work.length && (work[nextWork] as number) < bodyEnd;
+    const body = text.slice(bodyStart, bodyEnd);
+    return new SourceChunk(source, ++index, body.endsWith('\n') ? body : `${body}\n`, candidate, [start, end], [bodyStart, bodyEnd], lines);
   };
-  let start = 0;
+  // A document's piece runs from the end of the previous document's body to the end of its
+  // own, which is the next marker line; it is yielded once the next document is found, since
+  // the last one's piece runs on to the end of the text.
+  let held: readonly [number, number] | undefined;
+  let heldStart = 0;
+  let directives: number | undefined;
+  let from = 0;
+  let afterEnd = true; // the stream's start is where directives may stand, as after `...`
   // Its own lastIndex: the caller may run other code between two documents.
   const markers = new RegExp(MARKER_LINE);
-  for (let m = markers.exec(text); m; m = markers.exec(text)) {
-    const found = document(start, m.index);
-    if (found) yield found;
+  for (let m: RegExpExecArray | null = markers.exec(text); ; m = markers.exec(text)) {
+    const to = m ? m.index : text.length;
+    const part = text.slice(from, to);
+    if (afterEnd && DIRECTIVE_LINE.test(part) && !CONTENT_LINE.test(part.replace(/^%.*$/gm, ''))) {
+      // Directives belong to the document after the next `---`; its body starts with them, so
+      // the parser reads it as they say (and the line scanner leaves it alone).
+      directives ??= from + (DIRECTIVE_LINE.exec(part) as RegExpExecArray).index;
+    } else if (CONTENT_LINE.test(part)) {
+      if (held) {
+        yield make(heldStart, held[1], held[0], held[1]);
+        heldStart = held[1];
+      }
+      held = [directives ?? from, to];
+      directives = undefined;
+    }
+    if (!m) break;
+    const line = m[0];
+    afterEnd = line.startsWith('...');
+    if (afterEnd) directives = undefined;
     // `--- !tag` or `--- value` starts a document whose first line is the marker line itself.
-    start = m[0].startsWith('---') && !BARE_MARKER.test(m[0]) ? m.index : m.index + m[0].length;
-    if (m[0] === '') markers.lastIndex++;
+    from = line.startsWith('---') && !BARE_MARKER.test(line) ? m.index : m.index + line.length;
+    if (line === '') markers.lastIndex++;
   }
-  const last = document(start, text.length);
-  if (last) yield last;
+  if (held) yield make(heldStart, text.length, held[0], held[1]);
 }
 
+/**
+ * A candidate document read by the `yaml` package. Duplicate keys are read as Kubernetes reads
+ * them (the last one wins), not refused: vaultfill does not judge the parts of a document it
+ * does not write, and the line scanner passes over most of them (see line-scan.ts).
+ */
 export function parseChunk(chunk: Chunk): ParsedChunk | VaultfillError {
-  const { Composer, LineCounter, Parser } = yaml();
+  const { LineCounter, parseAllDocuments } = yaml();
   const lines = new LineCounter();
-  const parser = new Parser(lines.addNewLine);
-  const composer = new Composer({ keepSourceTokens: true, uniqueKeys: true });
-  const tokens: CST.Token[] = [];
-  const documents: Document.Parsed[] = [];
-  for (const token of parser.parse(chunk.text)) {
-    tokens.push(token);
-    documents.push(...composer.next(token));
-  }
-  documents.push(...composer.end());
+  const parsed = parseAllDocuments(chunk.text, { lineCounter: lines, uniqueKeys: false, logLevel: 'error', prettyErrors: false });
+  const documents = Array.isArray(parsed) ? parsed : [];
   for (const doc of documents) {
     const error = doc.errors[0];
     if (error) {
@@ -172,17 +217,5 @@ export function parseChunk(chunk: Chunk): ParsedChunk | VaultfillError {
       });
     }
   }
-  return { chunk, tokens, documents, lines };
-}
-
-export function serialize(parsed: ParsedChunk): string {
-  let out = '';
-  const { CST } = yaml();
-  for (const token of parsed.tokens) out += CST.stringify(token);
-  return out.endsWith('\n') ? out : `${out}\n`;
-}
-
-/** A document as it is written into the output stream. */
-export function framed(text: string): string {
-  return text.startsWith('---') ? text : `---\n${text}`;
+  return { chunk, documents, lines };
 }

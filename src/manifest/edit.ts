@@ -1,135 +1,130 @@
 /**
- * Edits applied to the CST tokens behind parsed nodes, so everything around an edited scalar
- * keeps its bytes, comments and key order.
+ * How a value is written into a document: as a replacement of the scalar's text, keeping every
+ * other byte. Both readers (the line scanner and the full parser) describe a scalar the same
+ * way (a ScalarSite), so a value comes out the same whichever read the document.
+ *
+ * The rule for strings: a value is written plain only when it is a word that every YAML reader
+ * reads as that same string: it starts with an ASCII letter, holds only printable characters
+ * and no `: `, ` #`, tab or trailing `:`/space, and is none of the words that YAML 1.1 reads as
+ * booleans or null (`yes`, `On`, `n`, `NULL`, `~` …: YAML 1.2's core words are among them).
+ * Readers decide what a plain scalar is by its first character; for a letter, only those
+ * words are special in YAML 1.2 core, YAML 1.1 and Kubernetes' reader (go-yaml), so the rule
+ * is exact for that class, and the test suite holds it to all three readers. Everything else
+ * (numbers, dates, `0xDEADBEEF`, `1.2.3`, text with spaces and colons …) is quoted: single
+ * quotes when the scalar was single-quoted and the value is printable on one line, else double
+ * quotes with JSON's escapes plus YAML's for C1 controls and line separators. Multi-line
+ * values go into a literal block when the scalar was a block scalar and the text fits one,
+ * else into one double-quoted line.
  */
-import type { Pair, Scalar, YAMLMap } from 'yaml';
-import { yaml } from '../yaml.js';
+import { VaultfillError } from '../errors.js';
 
-export interface ScalarContext {
-  /** The scalar is a block-map value or block-sequence item (affects block indentation). */
-  readonly afterKey: boolean;
+export type ScalarStyle = 'plain' | 'single' | 'double' | 'literal' | 'folded';
+
+/** A scalar's place and form in a document's text. */
+export interface ScalarSite {
+  /** `[start, end)`: the scalar's text; for a block scalar, from its header to the end of its last content line. */
+  readonly start: number;
+  readonly end: number;
+  readonly style: ScalarStyle;
+  /** Inside a flow collection (`[…]`, `{…}`). */
   readonly inFlow: boolean;
+  /** A block scalar's content column (its new lines keep it, so no line after the block moves into it). */
+  readonly indent: number | undefined;
+  /** A block scalar's line break, kept for the lines written. */
+  readonly eol: string;
 }
 
-// Plain scalars that YAML 1.1 (Kubernetes' go-yaml) or 1.2 would read as something other than
-// a string. A string value matching this is quoted.
-const NOT_A_STRING =
-  /^(?:~|null|Null|NULL|y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|[-+]?(?:\.inf|\.Inf|\.INF)|\.nan|\.NaN|\.NAN|[-+]?[0-9][0-9_:.eExXoObB+-]*|[-+]?\.[0-9].*|=|<<)$/;
-const PLAIN_FIRST = /^[A-Za-z0-9_/.($^]/;
-
-/** Replaces a scalar with a string value, choosing a style that reads back as that string. */
-export function setString(node: Scalar, value: string, ctx: ScalarContext): void {
-  const token = node.srcToken;
-  const { CST } = yaml();
-  if (!token || !CST.isScalar(token)) return;
-  const previous = token.type;
-  let type: Scalar.Type;
-  if (value.includes('\n')) {
-    type = previous === 'block-scalar' ? 'BLOCK_LITERAL' : 'QUOTE_DOUBLE';
-  } else if (previous === 'block-scalar') {
-    type = 'BLOCK_LITERAL';
-  } else if (previous === 'single-quoted-scalar') {
-    type = 'QUOTE_SINGLE';
-  } else if (previous === 'scalar' && isPlainSafe(value, ctx.inFlow)) {
-    type = 'PLAIN';
-  } else {
-    type = 'QUOTE_DOUBLE';
-  }
-  CST.setScalarValue(token, value, { afterKey: ctx.afterKey, inFlow: ctx.inFlow, type });
-}
-
-/** Replaces a scalar with a typed value: numbers, booleans and null plain, collections as flow JSON. */
-export function setTyped(node: Scalar, value: unknown, ctx: ScalarContext): void {
-  const token = node.srcToken;
-  const { CST } = yaml();
-  if (!token || !CST.isScalar(token)) return;
-  CST.setScalarValue(token, 'x', { afterKey: ctx.afterKey, inFlow: ctx.inFlow, type: 'PLAIN' });
-  // setScalarValue turned the token into a plain flow scalar; its source is written verbatim.
-  if (token.type === 'scalar') token.source = flowText(value);
-}
-
-/** Removes `pair` from `map`, keeping the comments and indentation of the items around it. */
-export function removePair(map: YAMLMap, pair: Pair): void {
-  const collection = map.srcToken;
-  const keyToken = (pair.key as Scalar | null)?.srcToken;
-  if (!collection || !keyToken || (collection.type !== 'block-map' && collection.type !== 'flow-collection')) return;
-  const index = collection.items.findIndex((item) => item.key === keyToken);
-  if (index < 0) return;
-  const [removed] = collection.items.splice(index, 1);
-  const next = collection.items[index];
-  if (!removed || !next) return;
-  if (collection.type === 'block-map') {
-    // The next item's first tokens indent its line; the removed item's own start already
-    // holds that line's indentation (or the parent does, for the first item).
-    let skip = 0;
-    while (next.start[skip]?.type === 'space') skip++;
-    next.start = [...removed.start, ...next.start.slice(skip)];
-  } else if (index === 0) {
-    // In a flow collection the separating comma belongs to the item after it.
-    const comma = next.start.findIndex((t) => t.type === 'comma');
-    if (comma >= 0) {
-      let end = comma + 1;
-      while (next.start[end]?.type === 'space') end++;
-      next.start = [...next.start.slice(0, comma), ...next.start.slice(end)];
-    }
-  }
-}
-
-function isPlainSafe(value: string, inFlow: boolean): boolean {
-  if (!PLAIN_FIRST.test(value) || value !== value.trim() || NOT_A_STRING.test(value)) return false;
-  if (/[\x00-\x1f\x7f]/.test(value) || value.includes(': ') || value.includes(' #') || value.endsWith(':')) return false;
-  return !(inFlow && /[,[\]{}]/.test(value));
-}
-
-/** JSON with YAML-friendly separators (`{"a": 1, "b": [2]}`): valid flow YAML for any reader. */
-export function flowText(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(flowText).join(', ')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>);
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}: ${flowText(v)}`).join(', ')}}`;
-  }
-  if (typeof value === 'number') {
-    if (Number.isNaN(value)) return '.nan';
-    if (!Number.isFinite(value)) return value > 0 ? '.inf' : '-.inf';
-    return String(value);
-  }
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'boolean') return String(value);
-  return 'null';
-}
-
-/** A replacement of `[start, end)` in a scanned document's text. */
+/** A replacement of `[start, end)` in a document's text. */
 export interface TextEdit {
   readonly start: number;
   readonly end: number;
   readonly text: string;
 }
 
-/** The source text of a string in a block context, keeping the previous quoting where it can. */
-export function renderString(value: string, previous: 'plain' | 'single' | 'double'): string {
-  const printable = !/[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]/.test(value);
-  if (printable && previous === 'single') return `'${value.replace(/'/g, "''")}'`;
-  if (printable && previous === 'plain' && isPlainSafe(value, false)) return value;
-  // JSON's escapes are YAML's; YAML also wants DEL, C1 controls and line separators escaped.
-  return JSON.stringify(value).replace(/[\x7f-\x9f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+// YAML's printable set (c-printable) without C1 controls, line and paragraph separators, the
+// byte-order mark and tab: YAML 1.1 readers (Kubernetes') treat NEL, U+2028 and U+2029 as line breaks.
+const UNPRINTABLE = /[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// The letter-first plain scalars YAML 1.1 resolves as booleans or null (the spec's bool and
+// null type regular expressions); YAML 1.2 core's true/false/null are among them.
+const YAML11_WORD = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL)$/;
+const FLOW_PLAIN = /^[A-Za-z][A-Za-z0-9_./+=@%~-]*$/;
+
+/** Whether `value` may be written as a plain scalar (see the header). */
+export function isPlainSafe(value: string, inFlow: boolean): boolean {
+  if (inFlow) return FLOW_PLAIN.test(value) && !YAML11_WORD.test(value);
+  const first = value.charCodeAt(0);
+  if (!((first >= 65 && first <= 90) || (first >= 97 && first <= 122))) return false;
+  if (UNPRINTABLE.test(value) || LONE_SURROGATE.test(value) || YAML11_WORD.test(value)) return false;
+  return !(value.includes(': ') || value.includes(' #') || value.endsWith(':') || value.endsWith(' '));
+}
+
+/** A value Kubernetes cannot hold: text with a lone UTF-16 surrogate (Go strings are UTF-8). */
+export function assertRepresentable(value: unknown): void {
+  if (typeof value === 'string') {
+    if (LONE_SURROGATE.test(value)) {
+      throw new VaultfillError('VALUE_UNREPRESENTABLE', 'the value holds a lone UTF-16 surrogate (not valid Unicode), which Kubernetes cannot store; fix the value in the secret store');
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach(assertRepresentable);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      assertRepresentable(k);
+      assertRepresentable(v);
+    }
+  }
+}
+
+/** A double-quoted scalar on one line: JSON's escapes, which YAML shares, plus YAML's for what JSON leaves raw. */
+export function quoteDouble(value: string): string {
+  return JSON.stringify(value).replace(/[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 // What a literal block cannot hold: non-printable characters and line separators, a first
 // content line starting with white space (it would need an indentation indicator), lines of
 // only white space, and more than one final line break (keep chomping would swallow the blank
 // lines after the block).
-const NOT_LITERAL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|^\n*[ \t]|(?:^|\n)[ \t]+(?:\n|$)|\n\n$/;
+const NOT_LITERAL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]|^\n*[ \t]|(?:^|\n)[ \t]+(?:\n|$)|\n\n$/;
+
+/** The text of a string value written where `site` stood. */
+export function renderString(value: string, site: ScalarSite): string {
+  assertRepresentable(value);
+  if (site.indent !== undefined && value.trim() && !NOT_LITERAL.test(value)) {
+    const clip = value.endsWith('\n');
+    const pad = ' '.repeat(site.indent);
+    const lines = (clip ? value.slice(0, -1) : value).split('\n');
+    return `|${clip ? '' : '-'}${site.eol}${lines.map((line) => (line ? pad + line : '')).join(site.eol)}`;
+  }
+  if (site.style === 'single' && !UNPRINTABLE.test(value)) return `'${value.replace(/'/g, "''")}'`;
+  if (site.style === 'plain' && isPlainSafe(value, site.inFlow)) return value;
+  return quoteDouble(value);
+}
 
 /**
- * A string as a literal block scalar (`|` or `|-`, by its final line break) whose content lines
- * are indented by `indent`, without the line break after its last line; a double-quoted
- * string when a literal block cannot hold it.
+ * A typed value (number, boolean, null, list, map) as flow YAML that every reader reads the
+ * same: JSON with YAML-friendly separators (`{"a": 1, "b": [2]}`), and floats with a `.` so
+ * YAML 1.1 reads `1.0e+21` as a number, as YAML 1.2 and Kubernetes read `1e+21`.
  */
-export function renderLiteral(value: string, indent: string): string {
-  if (!value.trim() || NOT_LITERAL.test(value)) return renderString(value, 'double');
-  const clip = value.endsWith('\n');
-  const lines = (clip ? value.slice(0, -1) : value).split('\n');
-  return `|${clip ? '' : '-'}\n${lines.map((line) => (line ? indent + line : '')).join('\n')}`;
+export function renderTyped(value: unknown): string {
+  assertRepresentable(value);
+  return flowText(value);
+}
+
+function flowText(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(flowText).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    return `{${entries.map(([k, v]) => `${quoteDouble(k)}: ${flowText(v)}`).join(', ')}}`;
+  }
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return '.nan';
+    if (!Number.isFinite(value)) return value > 0 ? '.inf' : '-.inf';
+    const text = String(value);
+    return /e/.test(text) && !text.includes('.') ? text.replace('e', '.0e') : text;
+  }
+  if (typeof value === 'string') return quoteDouble(value);
+  if (typeof value === 'boolean') return String(value);
+  return 'null';
 }
 
 /** Applies non-overlapping edits to a text. */

@@ -4,23 +4,19 @@
  * kind, name and annotations and the scalars that may hold placeholders, in one pass over the
  * lines and without building a syntax tree (the `yaml` parser costs ~1 µs per byte). Parts
  * nested under a key that hold no `<` are passed over unread (see scan). Anything outside that
- * subset on the lines it reads — a placeholder in a flow collection or a folded block,
- * multi-line flow scalars, anchors, aliases, tags, escapes, tabs, duplicate keys,
- * `kind: *List`, JSON — returns undefined, and the caller uses the full parser, which also
- * reports errors precisely.
+ * subset on the lines it reads — a placeholder in a flow collection or a folded block or a
+ * key, multi-line flow scalars, anchors, aliases, tags, escapes (a `<` may hide in one), tabs,
+ * `kind: *List`, JSON, an avp.kubernetes.io annotation that might not read as a string —
+ * returns undefined, and the caller uses the full parser, which also reports errors
+ * precisely. Of duplicate keys the last wins, as for the full parser and Kubernetes.
  */
+import { hasEscapedAngle } from './documents.js';
+import { isPlainSafe, type ScalarSite } from './edit.js';
 import { joinPath } from './yaml-path.js';
 
-export type ScalarStyle = 'plain' | 'single' | 'double' | 'literal';
-
-export interface ScannedScalar {
-  /** Offsets of the scalar's source text in the document. */
-  readonly start: number;
-  readonly end: number;
+/** A scalar read by the scanner: its site (always in block context; literal blocks without CRs) and value. */
+export interface ScannedScalar extends ScalarSite {
   readonly value: string;
-  readonly style: ScalarStyle;
-  /** Columns of a literal block's content lines. */
-  readonly indent?: number;
   readonly path: string;
   /** The `key: value` lines (start, end incl. newline) when the key begins its line: removable. */
   readonly line: { readonly start: number; readonly end: number } | undefined;
@@ -42,8 +38,6 @@ interface Frame {
   readonly segment: string | number;
   path: string | undefined;
   next: number;
-  /** A map's keys so far (an array while small: most maps have a handful). */
-  keys: string[] | Set<string>;
 }
 
 function pathOf(frame: Frame | undefined, segment: string | number): string {
@@ -52,20 +46,13 @@ function pathOf(frame: Frame | undefined, segment: string | number): string {
   return typeof segment === 'number' ? `${frame.path}[${segment}]` : joinPath(frame.path, segment);
 }
 
-function addKey(frame: Frame, key: string): void {
-  const { keys } = frame;
-  if (Array.isArray(keys)) {
-    if (keys.includes(key)) unsupported();
-    keys.push(key);
-    if (keys.length > 16) frame.keys = new Set(keys);
-  } else {
-    if (keys.has(key)) unsupported();
-    keys.add(key);
-  }
-}
-
 const KIND_LINE = /^kind:[ \t]*(["']?)([A-Za-z0-9.]+)\1[ \t]*(?:#.*)?\r?$/m;
-const BASE64_LIKE = /^[A-Za-z0-9+/]{8,}={0,2}$/;
+const BASE64_SHAPE = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Could be canonical base64 (a Secret's `data` value); `<k>`, the shortest placeholder, is 4 characters encoded. */
+export function isBase64Shaped(value: string): boolean {
+  return value.length >= 4 && value.length % 4 === 0 && BASE64_SHAPE.test(value);
+}
 const BLOCK_HEADER = /^[|>][1-9+-]{0,2}[ \t]*(?:#.*)?$/;
 const LITERAL_HEADER = /^\|([+-]?)[ ]*$/;
 const NOT_PLAIN_START = new Set([...',[]{}#&*!|>%@`\'"?']);
@@ -78,7 +65,7 @@ const unsupported = (): never => {
 export function scanDocument(text: string): ScannedDocument | undefined {
   const kindMatch = KIND_LINE.exec(text);
   const kind = kindMatch?.[2];
-  if (!kind || kind.endsWith('List')) return undefined;
+  if (!kind || kind.endsWith('List') || hasEscapedAngle(text)) return undefined;
   try {
     return scan(text, kind);
   } catch (error) {
@@ -109,7 +96,7 @@ function scan(text: string, kind: string): ScannedDocument {
     pendingFromKey = fromKey;
   };
   const open = (indent: number, seq: boolean): Frame => {
-    const frame: Frame = { indent, seq, parent: pendingParent, segment: pendingSegment, path: undefined, next: 0, keys: [] };
+    const frame: Frame = { indent, seq, parent: pendingParent, segment: pendingSegment, path: undefined, next: 0 };
     stack.push(frame);
     pending = false;
     return frame;
@@ -133,7 +120,7 @@ function scan(text: string, kind: string): ScannedDocument {
       return top;
     }
     if (!root && !pending) {
-      root = { indent: col, seq: false, parent: undefined, segment: '', path: '', next: 0, keys: [] };
+      root = { indent: col, seq: false, parent: undefined, segment: '', path: '', next: 0 };
       stack.push(root);
       return root;
     }
@@ -178,6 +165,7 @@ function scan(text: string, kind: string): ScannedDocument {
     }
 
     const key = readKey(text, pos, end);
+    if (key?.key.includes('<')) unsupported();
     let valueAt: number;
     // Where the value on this line goes: a key of a map, or an item of a sequence.
     let parent: Frame;
@@ -186,7 +174,6 @@ function scan(text: string, kind: string): ScannedDocument {
     const removable = key !== undefined && item === undefined;
     if (key) {
       parent = openMap(pos - lineStart);
-      addKey(parent, key.key);
       segment = key.key;
       owner = pos - lineStart;
       valueAt = key.valueAt;
@@ -238,9 +225,9 @@ function scan(text: string, kind: string): ScannedDocument {
       if (isSecret || angle) {
         const chomp = LITERAL_HEADER.exec(header)?.[1] ?? unsupported();
         const block = readLiteral(text, next, blockEnd, chomp);
-        if (block.value.includes('<') || (isSecret && BASE64_LIKE.test(block.value))) {
+        if (block.value.includes('<') || (isSecret && isBase64Shaped(block.value))) {
           scalars.push({
-            start: valueAt, end: block.end, value: block.value, style: 'literal', indent: block.indent, path: pathOf(parent, segment),
+            start: valueAt, end: block.end, value: block.value, style: 'literal', inFlow: false, indent: block.indent, eol: '\n', path: pathOf(parent, segment),
             line: removable ? { start: lineStart, end: block.end + 1 } : undefined,
           });
         }
@@ -261,11 +248,16 @@ function scan(text: string, kind: string): ScannedDocument {
       const grand = parent.parent;
       if (parent === root && segment === 'kind') seenKind = scalar.value;
       else if (grand === root && grand && parent.segment === 'metadata' && segment === 'name') name = scalar.value;
-      else if (grand?.parent === root && grand?.parent && grand.segment === 'metadata' && parent.segment === 'annotations') annotations.set(key.key, scalar.value);
+      else if (grand?.parent === root && grand?.parent && grand.segment === 'metadata' && parent.segment === 'annotations') {
+        // An avp.kubernetes.io value that some reader might not take as a string is left to
+        // the full parser, which checks it with YAML 1.1 and 1.2 (placeholder/scope.ts).
+        if (scalar.style === 'plain' && key.key.startsWith('avp.kubernetes.io/') && !isPlainSafe(scalar.value, false)) unsupported();
+        annotations.set(key.key, scalar.value);
+      }
     }
-    if (scalar.value.includes('<') || (isSecret && BASE64_LIKE.test(scalar.value))) {
+    if (scalar.value.includes('<') || (isSecret && isBase64Shaped(scalar.value))) {
       scalars.push({
-        start: scalar.start, end: scalar.end, value: scalar.value, style: scalar.style, indent: undefined, path: pathOf(parent, segment),
+        start: scalar.start, end: scalar.end, value: scalar.value, style: scalar.style, inFlow: false, indent: undefined, eol: '\n', path: pathOf(parent, segment),
         line: removable ? { start: lineStart, end: lineEnd } : undefined,
       });
     }
@@ -349,7 +341,7 @@ function readKey(text: string, pos: number, end: number): { key: string; valueAt
   return undefined;
 }
 
-function readScalar(text: string, pos: number, end: number): { start: number; end: number; value: string; style: ScalarStyle } {
+function readScalar(text: string, pos: number, end: number): { start: number; end: number; value: string; style: 'plain' | 'single' | 'double' } {
   const first = text[pos] as string;
   if (first === '"' || first === "'") {
     const quoted = readQuoted(text, pos, end);

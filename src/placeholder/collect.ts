@@ -6,11 +6,11 @@ import type { Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { SecretRequest } from '../backends/types.js';
 import { VaultfillError, type Location } from '../errors.js';
 import type { Chunk, ParsedChunk } from '../manifest/documents.js';
-import { flowText, removePair, renderLiteral, renderString, setString, setTyped, type TextEdit } from '../manifest/edit.js';
-import type { ScannedDocument, ScannedScalar } from '../manifest/line-scan.js';
+import { renderString, renderTyped, type ScalarSite, type ScalarStyle, type TextEdit } from '../manifest/edit.js';
+import { isBase64Shaped, type ScannedDocument } from '../manifest/line-scan.js';
 import { joinPath } from '../manifest/yaml-path.js';
 import { findPlaceholders, mayContain, type Placeholder } from './grammar.js';
-import { annotationsOf, labelOf, pathOnlyScope, scopeOf, stringOf, type Resource, type Scope } from './scope.js';
+import { pathOnlyScope, scopeOf, viewOf, type Resource, type Scope } from './scope.js';
 import { yaml } from '../yaml.js';
 
 export interface Reference {
@@ -42,6 +42,8 @@ export interface Slot {
 export interface CollectOptions {
   readonly kvVersion: 1 | 2;
   readonly pathValidation: RegExp | undefined;
+  /** Tests only: read every document with the full parser, to hold the line scanner to it. */
+  readonly fullParser?: boolean;
 }
 
 export interface Collected {
@@ -51,11 +53,12 @@ export interface Collected {
 
 type Locate = (offset: number, extra?: Partial<Location>) => Location;
 
-/** Placeholders in a document parsed by `yaml` (any YAML); edits go to its CST. */
-export function collect(parsed: ParsedChunk, options: CollectOptions): Collected {
+/** Placeholders in a document parsed by `yaml` (any YAML); edits are text replacements of its scalars. */
+export function collect(parsed: ParsedChunk, edits: TextEdit[], options: CollectOptions): Collected {
   const { isMap, isScalar, isSeq } = yaml();
   const out: Collected = { slots: [], errors: [] };
   const { chunk, lines } = parsed;
+  const { text } = chunk;
   const locate: Locate = (offset, extra = {}) => {
     const pos = lines.linePos(offset);
     return { source: chunk.source.name, line: chunk.line + pos.line - 1, column: pos.col, document: chunk.index, ...extra };
@@ -66,11 +69,13 @@ export function collect(parsed: ParsedChunk, options: CollectOptions): Collected
       if (node) walk(node, path, undefined, undefined, pathOnlyScope(options));
       return;
     }
-    const view = { kind: stringOf(node.get('kind')), label: labelOf(node), annotation: annotationsOf(node) };
-    const scope = scopeOf(view, options, (message) => out.errors.push(new VaultfillError('ANNOTATION_INVALID', message, { location: locate(node.range?.[0] ?? 0, { resource: view.label }) })));
+    const report = (message: string): void => {
+      out.errors.push(new VaultfillError('ANNOTATION_INVALID', message, { location: locate(node.range?.[0] ?? 0, { resource: view.label }) }));
+    };
+    const view = viewOf(node, report);
+    const scope = scopeOf(view, options, report);
     if (!scope) return;
-    const items = node.get('items');
-    const isList = view.kind?.endsWith('List') === true && isSeq(items);
+    const isList = view.kind?.endsWith('List') === true;
     for (const pair of node.items) {
       const key = keyText(pair);
       if (isList && key === 'items' && isSeq(pair.value)) {
@@ -82,6 +87,10 @@ export function collect(parsed: ParsedChunk, options: CollectOptions): Collected
   };
 
   const walk = (node: Node | null, path: string, parent: YAMLMap | YAMLSeq | undefined, pair: Pair | undefined, scope: Scope): void => {
+    if (pair && isScalar(pair.key) && typeof pair.key.value === 'string' && findPlaceholders(pair.key.value, scope.mode).length) {
+      const location = locate(pair.key.range?.[0] ?? 0, { resource: scope.resource.label, yamlPath: path });
+      out.errors.push(new VaultfillError('PLACEHOLDER_SYNTAX', 'a placeholder in a mapping key is not resolved; put it in a value', { location }));
+    }
     if (isMap(node)) {
       for (const p of node.items) walk(p.value as Node | null, joinPath(path, keyText(p)), node, p, scope);
     } else if (isSeq(node)) {
@@ -89,8 +98,8 @@ export function collect(parsed: ParsedChunk, options: CollectOptions): Collected
     } else if (isScalar(node) && parent && typeof node.value === 'string') {
       const start = node.range?.[0] ?? 0;
       if (isStringTag(node)) {
-        const source = chunk.text.slice(start, node.range?.[1] ?? start);
-        visitString(out, options, locate, node.value, start, source, path, scope, () => cstTarget(node, parent, pair));
+        const site = siteOf(text, node, Boolean(parent.flow));
+        visitString(out, options, locate, node.value, start, text.slice(site.start, site.end), path, scope, () => new TextTarget(site, pair && isMap(parent) ? removal(text, parent, pair) : undefined, edits));
       } else if (findPlaceholders(node.value, scope.mode).length && node.tag !== BINARY) {
         // Left alone, the placeholder would reach the cluster verbatim.
         const location = locate(start, { resource: scope.resource.label, yamlPath: path });
@@ -103,6 +112,54 @@ export function collect(parsed: ParsedChunk, options: CollectOptions): Collected
   return out;
 }
 
+const STYLES: Record<string, ScalarStyle> = { PLAIN: 'plain', QUOTE_SINGLE: 'single', QUOTE_DOUBLE: 'double', BLOCK_LITERAL: 'literal', BLOCK_FOLDED: 'folded' };
+
+/** Where a parsed scalar stands in the text, described as the line scanner describes one. */
+function siteOf(text: string, node: Scalar, inFlow: boolean): ScalarSite {
+  const [start = 0, end = start] = node.range ?? [];
+  const style = STYLES[node.type ?? 'PLAIN'] ?? 'plain';
+  if (style !== 'literal' && style !== 'folded') return { start, end, style, inFlow, indent: undefined, eol: '\n' };
+  // A block scalar: its header line, then its content lines up to the last that is not blank.
+  const headerEnd = text.indexOf('\n', start);
+  const eol = text[headerEnd - 1] === '\r' ? '\r\n' : '\n';
+  let last = end;
+  let indent: number | undefined;
+  for (let at = headerEnd + 1; at < end; ) {
+    const nl = text.indexOf('\n', at);
+    const lineEnd = nl === -1 || nl > end ? end : nl;
+    const line = text.slice(at, lineEnd).replace(/\r$/, '');
+    if (line.trim()) {
+      indent ??= line.length - line.trimStart().length;
+      last = at + line.length;
+    }
+    at = lineEnd + 1;
+  }
+  return { start, end: indent === undefined ? headerEnd : last, style, inFlow, indent: indent ?? 2, eol };
+}
+
+/**
+ * The text to delete so `pair` leaves `map` (remove-missing), or undefined when that is not a
+ * clean cut: in a block map, the pair's whole lines when its key begins its line (the rule the
+ * line scanner applies); in a flow map, the pair with one of its separating commas.
+ */
+function removal(text: string, map: YAMLMap, pair: Pair): { readonly start: number; readonly end: number } | undefined {
+  const keyStart = (pair.key as Node | null)?.range?.[0];
+  const valueEnd = (pair.value as Node | null)?.range?.[1];
+  if (keyStart === undefined || valueEnd === undefined) return undefined;
+  if (!map.flow) {
+    const lineStart = text.lastIndexOf('\n', keyStart - 1) + 1;
+    if (text.slice(lineStart, keyStart).trim()) return undefined;
+    const nl = text.indexOf('\n', Math.max(valueEnd - 1, keyStart));
+    return { start: lineStart, end: nl === -1 ? text.length : nl + 1 };
+  }
+  const index = map.items.indexOf(pair);
+  const next = map.items[index + 1];
+  const nextStart = (next?.key as Node | null | undefined)?.range?.[0];
+  if (nextStart !== undefined) return { start: keyStart, end: nextStart };
+  const previousEnd = index > 0 ? ((map.items[index - 1]?.value ?? map.items[index - 1]?.key) as Node | null)?.range?.[1] : undefined;
+  return { start: previousEnd ?? keyStart, end: valueEnd };
+}
+
 /** Placeholders in a document read by the line scanner; edits are collected as text replacements. */
 export function collectScanned(chunk: Chunk, doc: ScannedDocument, edits: TextEdit[], options: CollectOptions): Collected {
   const out: Collected = { slots: [], errors: [] };
@@ -113,7 +170,7 @@ export function collectScanned(chunk: Chunk, doc: ScannedDocument, edits: TextEd
   if (!scope) return out;
   for (const scalar of doc.scalars) {
     const source = chunk.text.slice(scalar.start, scalar.end);
-    visitString(out, options, locate, scalar.value, scalar.start, source, scalar.path, scope, () => new TextTarget(scalar, edits));
+    visitString(out, options, locate, scalar.value, scalar.start, source, scalar.path, scope, () => new TextTarget(scalar, scalar.line, edits));
   }
   return out;
 }
@@ -177,43 +234,28 @@ class LocatedReference implements Reference {
   }
 }
 
-function cstTarget(node: Scalar, parent: YAMLMap | YAMLSeq, pair: Pair | undefined): EditTarget {
-  const inFlow = Boolean(parent.flow);
-  const context = { afterKey: !inFlow, inFlow };
-  return {
-    removable: pair !== undefined && yaml().isMap(parent),
-    setString: (value) => setString(node, value, context),
-    setTyped: (value) => setTyped(node, value, context),
-    remove: () => {
-      if (pair && yaml().isMap(parent)) removePair(parent, pair);
-    },
-  };
-}
-
 /** A class, not an object of closures: there is one per slot, and closures cost ~4× the memory. */
 class TextTarget implements EditTarget {
   constructor(
-    private readonly scalar: ScannedScalar,
+    private readonly site: ScalarSite,
+    private readonly cut: { readonly start: number; readonly end: number } | undefined,
     private readonly edits: TextEdit[],
   ) {}
 
   get removable(): boolean {
-    return this.scalar.line !== undefined;
+    return this.cut !== undefined;
   }
 
   setString(value: string): void {
-    const { scalar } = this;
-    const text = scalar.style === 'literal' ? renderLiteral(value, ' '.repeat(scalar.indent ?? 2)) : renderString(value, scalar.style);
-    this.edits.push({ start: scalar.start, end: scalar.end, text });
+    this.edits.push({ start: this.site.start, end: this.site.end, text: renderString(value, this.site) });
   }
 
   setTyped(value: unknown): void {
-    this.edits.push({ start: this.scalar.start, end: this.scalar.end, text: flowText(value) });
+    this.edits.push({ start: this.site.start, end: this.site.end, text: renderTyped(value) });
   }
 
   remove(): void {
-    const { line } = this.scalar;
-    if (line) this.edits.push({ start: line.start, end: line.end, text: '' });
+    if (this.cut) this.edits.push({ start: this.cut.start, end: this.cut.end, text: '' });
   }
 }
 
@@ -263,12 +305,11 @@ function isStringTag(node: Scalar): boolean {
   return node.tag === undefined || node.tag === 'tag:yaml.org,2002:str';
 }
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The text a canonical base64 string encodes, or undefined when it is not base64 of UTF-8 text. */
 function decodeBase64Text(value: string): string | undefined {
-  if (value.length % 4 !== 0 || value.length < 8 || !BASE64.test(value)) return undefined;
+  if (!isBase64Shaped(value)) return undefined;
   const bytes = Buffer.from(value, 'base64');
   if (bytes.toString('base64') !== value) return undefined;
   try {

@@ -2,8 +2,9 @@
  * The rules a resource's annotations set for its placeholders (argocd-vault-plugin's
  * annotations): ignore, generic placeholders and their path, versions, remove-missing.
  */
-import type { YAMLMap } from 'yaml';
+import type { Pair, YAMLMap } from 'yaml';
 import { ANNOTATION, FALSE_WORDS, TRUE_WORDS } from '../constants.js';
+import { isPlainSafe } from '../manifest/edit.js';
 import type { Mode } from './grammar.js';
 import { yaml } from '../yaml.js';
 
@@ -66,24 +67,60 @@ export function scopeOf(view: ResourceView, options: ScopeOptions, report: (mess
   };
 }
 
-export function annotationsOf(map: YAMLMap): (name: string) => string | undefined {
-  const metadata = map.get('metadata');
+/**
+ * Kind, name and avp.kubernetes.io annotations of a parsed resource, as Kubernetes reads them:
+ * of duplicate keys the last wins, and an annotation value must be a string (the API server
+ * refuses anything else), so a value that YAML 1.2 or YAML 1.1 (Kubernetes' reader) reads as
+ * another type (`ignore: true`, `kv-version: 2`, `path: null`) is reported through `report`
+ * and taken as absent. The line scanner leaves such values to this reading (line-scan.ts).
+ */
+export function viewOf(map: YAMLMap, report: (message: string) => void): ResourceView {
+  const kind = scalarText(lastValue(map, 'kind'));
+  const metadata = lastValue(map, 'metadata');
   const { isMap } = yaml();
-  const annotations = isMap(metadata) ? metadata.get('annotations') : undefined;
-  return (name) => (isMap(annotations) ? stringOf(annotations.get(name)) : undefined);
+  const name = isMap(metadata) ? scalarText(lastValue(metadata, 'name')) : undefined;
+  const annotations = new Map<string, string>();
+  const node = isMap(metadata) ? lastValue(metadata, 'annotations') : undefined;
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = scalarText(pair.key);
+      if (key === undefined || !key.startsWith(ANNOTATION_PREFIX)) continue;
+      const value = annotationString(pair.value);
+      annotations.delete(key);
+      if (value === undefined) report(`${key} must be a string; quote its value (e.g. ${key}: "…")`);
+      else annotations.set(key, value);
+    }
+  }
+  return { kind, label: kind || name ? `${kind ?? '?'}/${name ?? '?'}` : undefined, annotation: (n) => annotations.get(n) };
+}
+
+const ANNOTATION_PREFIX = 'avp.kubernetes.io/';
+
+/** The value of the last pair of `map` whose key is `key`. */
+function lastValue(map: YAMLMap, key: string): unknown {
+  for (let i = map.items.length - 1; i >= 0; i--) {
+    const pair = map.items[i] as Pair;
+    if (scalarText(pair.key) === key) return pair.value;
+  }
+  return undefined;
+}
+
+function scalarText(node: unknown): string | undefined {
+  return yaml().isScalar(node) ? stringOf(node.value) : undefined;
+}
+
+/** A scalar that every reader takes as a string, or undefined. */
+function annotationString(node: unknown): string | undefined {
+  const { isScalar, parse } = yaml();
+  if (!isScalar(node) || typeof node.value !== 'string' || (node.tag !== undefined && node.tag !== 'tag:yaml.org,2002:str')) return undefined;
+  if (node.type !== 'PLAIN' || isPlainSafe(node.value, false)) return node.value;
+  // A plain scalar YAML 1.2 read as a string may still be a boolean, number or date to YAML 1.1.
+  return typeof parse(node.value, { version: '1.1', logLevel: 'error' }) === 'string' ? node.value : undefined;
 }
 
 /** Go's strconv.ParseBool, as AVP reads boolean annotations; anything else is false. */
 export function isTrue(value: string | undefined): boolean {
   return value !== undefined && TRUE_WORDS.has(value) && !FALSE_WORDS.has(value);
-}
-
-export function labelOf(map: YAMLMap): string | undefined {
-  const kind = stringOf(map.get('kind'));
-  const metadata = map.get('metadata');
-  const name = yaml().isMap(metadata) ? stringOf(metadata.get('name')) : undefined;
-  if (!kind && !name) return undefined;
-  return `${kind ?? '?'}/${name ?? '?'}`;
 }
 
 export function stringOf(value: unknown): string | undefined {

@@ -32,7 +32,14 @@ export function substitute(slots: readonly Slot[], secrets: ReadonlyMap<string, 
       return 'value' in outcome ? outcome.value : undefined;
     });
     if (failed) continue;
-    if (!missing.length) write(slot, values);
+    if (!missing.length) {
+      try {
+        write(slot, values);
+      } catch (error) {
+        if (!(error instanceof VaultfillError)) throw error;
+        errors.push(error.at((slot.references[0] as Reference).location));
+      }
+    }
     else if (slot.resource.removeMissing && slot.target.removable) slot.target.remove();
     else errors.push(...missing.map(keyNotFound));
   }

@@ -29,7 +29,7 @@ test('documents without placeholders come out byte for byte', async (t) => {
       const backend = memoryBackend({});
       const r = await run(text, backend);
       t.deepEqual(r.errors, []);
-      t.is(r.output, `---\n${text}`);
+      t.is(r.output, text);
       t.is(backend.reads.length, 0);
     }),
     { numRuns: 300 },
