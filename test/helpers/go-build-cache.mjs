@@ -1,0 +1,187 @@
+// Builds a test-only Go program (its own module under test/) once per source change and keeps
+// the binary outside the repository, so fresh clones and worktrees on one machine reuse it.
+// Plain JS so that `node test/…/build.mjs` runs before anything is installed (.ci/run).
+// Used by test/vault/build.mjs (the real Vault) and test/oracle/build.mjs (Kubernetes' YAML reader).
+//
+// Cache key: sha256 over the go build flags and go.mod, go.sum and every *.go file of the
+// module. Binary: ${XDG_CACHE_HOME:-$HOME/.cache}/vaultfill/<cacheName>/<key>/<binaryName>.
+// Go's own module and build caches (GOMODCACHE, GOCACHE, GOFLAGS from `go env`) apply as for
+// any go build. Build output goes to stderr. Concurrent callers (several ava worker processes)
+// share one build through a lock directory.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const LOCK_STALE_MS = 45 * 60 * 1000;
+// -s -w: no symbol table/DWARF; Vault links ~40% faster, binary 84 MB instead of 116 MB
+// (panics still print full stack traces).
+const GO_BUILD_ARGS = ['build', '-trimpath', '-ldflags=-s -w'];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function goCommand() {
+  if (process.env.GO) return process.env.GO;
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    if (dir && existsSync(path.join(dir, 'go'))) return path.join(dir, 'go');
+  }
+  if (existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go';
+  return 'go';
+}
+
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/**
+ * @param {{ sourceDir: string, cacheName: string, binaryName: string, keepOldBuilds: number }} spec
+ *   keepOldBuilds: how many builds of other source versions stay in the cache.
+ */
+export function goBuildCache({ sourceDir, cacheName, binaryName, keepOldBuilds }) {
+  const label = `[${binaryName}]`;
+
+  /** sha256 over go.mod, go.sum and *.go (names and contents, sorted), and the go build flags. */
+  async function cacheKey() {
+    const entries = await fs.readdir(sourceDir);
+    const files = entries.filter((f) => f === 'go.mod' || f === 'go.sum' || f.endsWith('.go')).sort();
+    const hash = createHash('sha256');
+    hash.update(`${GO_BUILD_ARGS.join(' ')}\0`);
+    for (const f of files) {
+      const data = await fs.readFile(path.join(sourceDir, f));
+      hash.update(`${f}\0${data.length}\0`);
+      hash.update(data);
+    }
+    return hash.digest('hex');
+  }
+
+  function cacheRoot() {
+    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+    return path.join(base, 'vaultfill', cacheName);
+  }
+
+  /** Takes the build lock (a directory); waits while another live process holds it. */
+  async function acquireLock(lockDir, binary) {
+    let announced = false;
+    for (;;) {
+      try {
+        await fs.mkdir(lockDir);
+        await fs.writeFile(path.join(lockDir, 'pid'), String(process.pid));
+        return true;
+      } catch (err) {
+        if (err.code !== 'EEXIST') throw err;
+      }
+      if (existsSync(binary)) return false; // someone else finished meanwhile
+      // Stale lock? (holder died, or the lock is very old)
+      let stale = false;
+      try {
+        const pid = Number(await fs.readFile(path.join(lockDir, 'pid'), 'utf8'));
+        const st = await fs.stat(lockDir);
+        stale = (pid > 0 && !pidAlive(pid)) || Date.now() - st.mtimeMs > LOCK_STALE_MS;
+      } catch {
+        // pid file not written yet, or lock just released: retry
+      }
+      if (stale) {
+        await fs.rm(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      if (!announced) {
+        process.stderr.write(`${label} waiting for a concurrent build (${lockDir})\n`);
+        announced = true;
+      }
+      await sleep(500);
+    }
+  }
+
+  function runGoBuild(out) {
+    const go = goCommand();
+    const args = [...GO_BUILD_ARGS, '-o', out, '.'];
+    return new Promise((resolve, reject) => {
+      const child = spawn(go, args, {
+        cwd: sourceDir,
+        env: { ...process.env, CGO_ENABLED: '0' },
+        stdio: ['ignore', process.stderr, process.stderr],
+      });
+      child.on('error', (err) =>
+        reject(new Error(`cannot run '${go}' (is Go installed? set $GO to its path): ${err.message}`)),
+      );
+      child.on('exit', (code, signal) => {
+        if (code === 0) resolve();
+        else reject(new Error(`'${go} ${args.join(' ')}' in ${sourceDir} failed (${signal ?? `exit ${code}`})`));
+      });
+    });
+  }
+
+  /** Keeps the keepOldBuilds most recent other builds; removes older ones. */
+  async function pruneOldBuilds(currentKey) {
+    const root = cacheRoot();
+    const dirs = [];
+    for (const name of await fs.readdir(root)) {
+      if (name === currentKey || !/^[0-9a-f]{64}$/.test(name)) continue;
+      const dir = path.join(root, name);
+      if (existsSync(path.join(dir, '.lock'))) continue; // being built right now
+      dirs.push({ dir, mtime: (await fs.stat(dir)).mtimeMs });
+    }
+    dirs.sort((a, b) => b.mtime - a.mtime);
+    for (const { dir } of dirs.slice(keepOldBuilds)) await fs.rm(dir, { recursive: true, force: true });
+  }
+
+  async function build() {
+    const key = await cacheKey();
+    const dir = path.join(cacheRoot(), key);
+    const binary = path.join(dir, binaryName);
+    if (existsSync(binary)) return binary;
+
+    await fs.mkdir(dir, { recursive: true });
+    const lockDir = path.join(dir, '.lock');
+    if (!(await acquireLock(lockDir, binary))) return binary;
+    try {
+      if (existsSync(binary)) return binary;
+      const tmp = path.join(dir, `.${binaryName}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      const started = Date.now();
+      process.stderr.write(`${label} building ${binary}\n`);
+      try {
+        await runGoBuild(tmp);
+        await fs.rename(tmp, binary);
+      } finally {
+        await fs.rm(tmp, { force: true });
+      }
+      process.stderr.write(`${label} built in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+      await pruneOldBuilds(key).catch(() => {});
+      return binary;
+    } finally {
+      await fs.rm(lockDir, { recursive: true, force: true });
+    }
+  }
+
+  let pending;
+
+  /** Returns the path of an up-to-date binary, building it if needed (once per process). */
+  function ensureBinary() {
+    pending ??= build().catch((err) => {
+      pending = undefined;
+      throw err;
+    });
+    return pending;
+  }
+
+  return { cacheKey, cacheRoot, ensureBinary };
+}
+
+/** When `moduleUrl` is the script node was started with: print the binary's path, or fail. */
+export function printPathWhenRun(moduleUrl, ensureBinary) {
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(path.resolve(process.argv[1])).href) return;
+  ensureBinary().then(
+    (p) => process.stdout.write(`${p}\n`),
+    (err) => {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    },
+  );
+}
