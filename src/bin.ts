@@ -8,6 +8,11 @@
 // without the flag. A plain `env -S` shebang would fail on busybox and older coreutils.
 import { main } from './cli.js';
 
+// Node prints process warnings with their message, and a library's message may quote input
+// (yaml's quote the line, which can be a secret's). src/yaml.ts silences yaml's at the source;
+// this drops any other, so nothing reaches stderr but through src/log.ts.
+process.removeAllListeners('warning');
+
 // No top-level await: the build makes this a CommonJS file (scripts/build.mjs).
 void main({
   argv: process.argv.slice(2),

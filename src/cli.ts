@@ -154,8 +154,7 @@ export async function main(options: MainOptions): Promise<number> {
         `resolve ${ms.resolve}, write ${ms.write}, total ${readMs + ms.parse + ms.resolve + ms.write}`,
     );
     if (result.errors.length) return report(logger, result.errors);
-    await write(stdout, result.output);
-    return EXIT.ok;
+    return (await write(stdout, result.output)) ? EXIT.ok : EXIT.outputClosed;
   } catch (error) {
     if (error instanceof VaultfillErrors) return report(logger, error.errors);
     if (error instanceof VaultfillError) return report(logger, [error]);
@@ -166,11 +165,19 @@ export async function main(options: MainOptions): Promise<number> {
 
 /**
  * Writes the output: small pieces joined in batches of about 1 MB, large ones (runs of untouched
- * documents) as they are, so there is never one copy of the whole output in memory.
+ * documents) as they are, so there is never one copy of the whole output in memory. Returns
+ * false when the reader went away (EPIPE: `vaultfill generate . | head`); the rest is dropped.
  */
-async function write(stdout: Writable, pieces: readonly string[]): Promise<void> {
+async function write(stdout: Writable, pieces: readonly string[]): Promise<boolean> {
+  let closed = false;
+  // Kept after the return: an EPIPE of the last write is reported after it.
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
+  });
   const put = async (text: string): Promise<void> => {
-    if (!stdout.write(text)) await new Promise((resolve) => stdout.once('drain', resolve));
+    if (closed) return;
+    if (!stdout.write(text)) await new Promise((resolve) => (stdout.once('drain', resolve), stdout.once('error', resolve)));
   };
   let batch = '';
   for (const piece of pieces) {
@@ -187,6 +194,8 @@ async function write(stdout: Writable, pieces: readonly string[]): Promise<void>
     }
   }
   if (batch) await put(batch);
+  await new Promise((resolve) => setImmediate(resolve));
+  return !closed;
 }
 
 function report(logger: Logger, errors: readonly VaultfillError[]): number {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { ARGOCD_ENV_PREFIX, DEFAULTS, SETTING, SETTING_NAMES, type SettingName } from './constants.js';
 import { VaultfillError, VaultfillErrors } from './errors.js';
-import { yaml } from './yaml.js';
+import { parseYaml } from './yaml.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 export type BackendType = 'vault' | 'file';
@@ -117,7 +117,7 @@ function readConfigFile(file: string): Map<string, string> {
   }
   let doc: unknown;
   try {
-    doc = yaml().parse(text);
+    doc = parseYaml(text);
   } catch {
     doc = undefined;
   }

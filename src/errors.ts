@@ -11,6 +11,8 @@ export const EXIT = {
   input: 3,
   backend: 4,
   resolution: 5,
+  /** stdout was closed before the output was written (as a shell reports a process killed by SIGPIPE). */
+  outputClosed: 141,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -13,3 +13,12 @@ export function yaml(): typeof Yaml {
   loaded ??= require('yaml') as typeof Yaml;
   return loaded;
 }
+
+/**
+ * Parses one YAML text into plain data with the package's warnings silenced: `yaml` writes
+ * them with process.emitWarning, quoting the line (a secret's, for a secrets file or a value
+ * given to yamlParse). Errors still throw; callers turn them into messages without the text.
+ */
+export function parseYaml(text: string, options: Yaml.ParseOptions & Yaml.DocumentOptions & Yaml.SchemaOptions & Yaml.ToJSOptions = {}): unknown {
+  return yaml().parse(text, { ...options, logLevel: 'error' });
+}

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { VaultfillError } from '../errors.js';
-import { yaml } from '../yaml.js';
+import { parseYaml } from '../yaml.js';
 import type { Backend, SecretData, SecretRequest } from './types.js';
 
 type Entry = { readonly versions: readonly SecretData[] };
@@ -47,7 +47,7 @@ async function load(file: string): Promise<Map<string, Entry>> {
   }
   let doc: unknown;
   try {
-    doc = yaml().parse(text);
+    doc = parseYaml(text);
   } catch (error) {
     // The parser's message quotes the offending line, which may hold a secret: keep only its position.
     const where = error instanceof Error && 'linePos' in error ? positionOf(error) : '';

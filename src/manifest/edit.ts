@@ -59,8 +59,11 @@ export function isPlainSafe(value: string, inFlow: boolean): boolean {
   return !(value.includes(': ') || value.includes(' #') || value.endsWith(':') || value.endsWith(' '));
 }
 
-/** A value Kubernetes cannot hold: text with a lone UTF-16 surrogate (Go strings are UTF-8). */
+/** Refuses a value Kubernetes cannot hold: text with a lone UTF-16 surrogate (Go strings are UTF-8), an infinite number. */
 export function assertRepresentable(value: unknown): void {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new VaultfillError('VALUE_UNREPRESENTABLE', 'the value is an infinite or NaN number, which Kubernetes cannot store (JSON has no such numbers); quote it in the secret or drop the parse modifier');
+  }
   if (typeof value === 'string') {
     if (LONE_SURROGATE.test(value)) {
       throw new VaultfillError('VALUE_UNREPRESENTABLE', 'the value holds a lone UTF-16 surrogate (not valid Unicode), which Kubernetes cannot store; fix the value in the secret store');
@@ -117,8 +120,6 @@ function flowText(value: unknown): string {
     return `{${entries.map(([k, v]) => `${quoteDouble(k)}: ${flowText(v)}`).join(', ')}}`;
   }
   if (typeof value === 'number') {
-    if (Number.isNaN(value)) return '.nan';
-    if (!Number.isFinite(value)) return value > 0 ? '.inf' : '-.inf';
     const text = String(value);
     return /e/.test(text) && !text.includes('.') ? text.replace('e', '.0e') : text;
   }

@@ -5,7 +5,7 @@
  */
 import { VaultfillError } from '../errors.js';
 import { sha256Hex } from '../hash.js';
-import { yaml } from '../yaml.js';
+import { parseYaml } from '../yaml.js';
 import { compileJsonPath, type CompiledJsonPath } from './jsonpath.js';
 
 export interface ModifierCall {
@@ -27,8 +27,9 @@ const MODIFIERS: Record<string, Compile> = {
   }),
   jsonParse: noArgs('jsonParse', (v) => parseJson(text(v, 'jsonParse'), 'jsonParse')),
   yamlParse: noArgs('yamlParse', (v) => {
+    const input = text(v, 'yamlParse');
     try {
-      return yaml().parse(text(v, 'yamlParse'), { maxAliasCount: 100 }) as unknown;
+      return parseYaml(input, { maxAliasCount: 100 });
     } catch {
       return fail('yamlParse', 'the value is not valid YAML');
     }

@@ -6,7 +6,7 @@ import type { Pair, YAMLMap } from 'yaml';
 import { ANNOTATION, FALSE_WORDS, TRUE_WORDS } from '../constants.js';
 import { isPlainSafe } from '../manifest/edit.js';
 import type { Mode } from './grammar.js';
-import { yaml } from '../yaml.js';
+import { parseYaml, yaml } from '../yaml.js';
 
 export interface ScopeOptions {
   readonly kvVersion: 1 | 2;
@@ -111,11 +111,15 @@ function scalarText(node: unknown): string | undefined {
 
 /** A scalar that every reader takes as a string, or undefined. */
 function annotationString(node: unknown): string | undefined {
-  const { isScalar, parse } = yaml();
+  const { isScalar } = yaml();
   if (!isScalar(node) || typeof node.value !== 'string' || (node.tag !== undefined && node.tag !== 'tag:yaml.org,2002:str')) return undefined;
   if (node.type !== 'PLAIN' || isPlainSafe(node.value, false)) return node.value;
   // A plain scalar YAML 1.2 read as a string may still be a boolean, number or date to YAML 1.1.
-  return typeof parse(node.value, { version: '1.1', logLevel: 'error' }) === 'string' ? node.value : undefined;
+  try {
+    return typeof parseYaml(node.value, { version: '1.1' }) === 'string' ? node.value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Go's strconv.ParseBool, as AVP reads boolean annotations; anything else is false. */
