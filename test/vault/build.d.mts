@@ -3,3 +3,4 @@ export declare const serverDir: string;
 export declare function cacheKey(): Promise<string>;
 export declare function cacheRoot(): string;
 export declare function ensureVaultBinary(): Promise<string>;
+export declare function goCommand(): string;

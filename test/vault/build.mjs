@@ -17,6 +17,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { acquireLock } from '../helpers/dir-lock.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const serverDir = path.join(here, 'server');
@@ -48,57 +49,14 @@ export function cacheRoot() {
   return path.join(base, 'vaultfill', 'test-vault');
 }
 
-function goCommand() {
+/** The go command the test builds use: $GO, then PATH, then /usr/local/go. */
+export function goCommand() {
   if (process.env.GO) return process.env.GO;
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {
     if (dir && existsSync(path.join(dir, 'go'))) return path.join(dir, 'go');
   }
   if (existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go';
   return 'go';
-}
-
-function pidAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Takes the build lock (a directory); waits while another live process holds it. */
-async function acquireLock(lockDir, binary) {
-  let announced = false;
-  for (;;) {
-    try {
-      await fs.mkdir(lockDir);
-      await fs.writeFile(path.join(lockDir, 'pid'), String(process.pid));
-      return true;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-    }
-    if (existsSync(binary)) return false; // someone else finished meanwhile
-    // Stale lock? (holder died, or the lock is very old)
-    let stale = false;
-    try {
-      const pid = Number(await fs.readFile(path.join(lockDir, 'pid'), 'utf8'));
-      const st = await fs.stat(lockDir);
-      stale = (pid > 0 && !pidAlive(pid)) || Date.now() - st.mtimeMs > LOCK_STALE_MS;
-    } catch {
-      // pid file not written yet, or lock just released: retry
-    }
-    if (stale) {
-      await fs.rm(lockDir, { recursive: true, force: true });
-      continue;
-    }
-    if (!announced) {
-      process.stderr.write(`[vault-test-server] waiting for a concurrent build (${lockDir})\n`);
-      announced = true;
-    }
-    await sleep(500);
-  }
 }
 
 function runGoBuild(out) {
@@ -153,7 +111,12 @@ async function build() {
 
   await fs.mkdir(dir, { recursive: true });
   const lockDir = path.join(dir, '.lock');
-  if (!(await acquireLock(lockDir, binary))) return binary;
+  const locked = await acquireLock(lockDir, {
+    isDone: () => existsSync(binary),
+    label: 'vault-test-server',
+    staleMs: LOCK_STALE_MS,
+  });
+  if (!locked) return binary;
   try {
     if (existsSync(binary)) return binary;
     const tmp = path.join(dir, `.${BINARY_NAME}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
