@@ -14,30 +14,20 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { acquireLock } from './dir-lock.mjs';
 
 const LOCK_STALE_MS = 45 * 60 * 1000;
 // -s -w: no symbol table/DWARF; Vault links ~40% faster, binary 84 MB instead of 116 MB
 // (panics still print full stack traces).
 const GO_BUILD_ARGS = ['build', '-trimpath', '-ldflags=-s -w'];
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function goCommand() {
+export function goCommand() {
   if (process.env.GO) return process.env.GO;
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {
     if (dir && existsSync(path.join(dir, 'go'))) return path.join(dir, 'go');
   }
   if (existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go';
   return 'go';
-}
-
-function pidAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
 }
 
 /**
@@ -64,39 +54,6 @@ export function goBuildCache({ sourceDir, cacheName, binaryName, keepOldBuilds }
   function cacheRoot() {
     const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
     return path.join(base, 'vaultfill', cacheName);
-  }
-
-  /** Takes the build lock (a directory); waits while another live process holds it. */
-  async function acquireLock(lockDir, binary) {
-    let announced = false;
-    for (;;) {
-      try {
-        await fs.mkdir(lockDir);
-        await fs.writeFile(path.join(lockDir, 'pid'), String(process.pid));
-        return true;
-      } catch (err) {
-        if (err.code !== 'EEXIST') throw err;
-      }
-      if (existsSync(binary)) return false; // someone else finished meanwhile
-      // Stale lock? (holder died, or the lock is very old)
-      let stale = false;
-      try {
-        const pid = Number(await fs.readFile(path.join(lockDir, 'pid'), 'utf8'));
-        const st = await fs.stat(lockDir);
-        stale = (pid > 0 && !pidAlive(pid)) || Date.now() - st.mtimeMs > LOCK_STALE_MS;
-      } catch {
-        // pid file not written yet, or lock just released: retry
-      }
-      if (stale) {
-        await fs.rm(lockDir, { recursive: true, force: true });
-        continue;
-      }
-      if (!announced) {
-        process.stderr.write(`${label} waiting for a concurrent build (${lockDir})\n`);
-        announced = true;
-      }
-      await sleep(500);
-    }
   }
 
   function runGoBuild(out) {
@@ -140,7 +97,7 @@ export function goBuildCache({ sourceDir, cacheName, binaryName, keepOldBuilds }
 
     await fs.mkdir(dir, { recursive: true });
     const lockDir = path.join(dir, '.lock');
-    if (!(await acquireLock(lockDir, binary))) return binary;
+    if (!(await acquireLock(lockDir, { isDone: () => existsSync(binary), label: binaryName, staleMs: LOCK_STALE_MS }))) return binary;
     try {
       if (existsSync(binary)) return binary;
       const tmp = path.join(dir, `.${binaryName}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
