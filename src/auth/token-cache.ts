@@ -1,9 +1,11 @@
 /**
  * Vault token cache: `$XDG_CACHE_HOME/vaultfill` (default `~/.cache/vaultfill`), directory 0700,
  * one 0600 file per (address, namespace, auth method, mount, role), written atomically. A token
- * is reused without a lookup while more than a minute of its lifetime is left. A lock file makes
- * concurrent runs sharing the cache log in once. The cache holds tokens, never secret values.
- * A missing or unwritable home means no cache, never a failure.
+ * is reused without a lookup while more than a minute of its lifetime is left; an entry that is
+ * not a usable token is dropped. A lock file (holding its owner's pid, so a lock left by a killed
+ * run is taken over at once) makes concurrent runs sharing the cache log in once. The cache
+ * holds tokens, never secret values. A missing or unwritable home means no cache, never a
+ * failure.
  */
 import path from 'node:path';
 import { nodeCrypto, sha256Hex } from '../hash.js';
@@ -21,6 +23,19 @@ const fsp = async (): Promise<typeof import('node:fs/promises')> => (fsModule ??
 const MARGIN_MS = 60_000;
 const LOCK_WAIT_MS = 15_000;
 const LOCK_STALE_MS = 30_000;
+
+/** What Vault issues as tokens (`hvs.…`, `s.…`, batch tokens): printable ASCII, nothing a header cannot carry. */
+const TOKEN = /^[\x21-\x7e]{1,4096}$/;
+
+/** Whether process `pid` (on this host: the cache lives in the pod's own /tmp) still runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export interface TokenCache {
   /** A cached token with more than a minute left, if any. */
@@ -64,18 +79,30 @@ export function createTokenCache(directory: string | undefined, identity: string
       }
     })());
 
+  const drop = async (): Promise<void> => {
+    const { rm } = await fsp();
+    await rm(file, { force: true }).catch(() => undefined);
+  };
   return {
     async get() {
       if (!(await ready())) return undefined;
       const { readFile } = await fsp();
+      let entry: { token?: unknown; expiresAt?: unknown };
       try {
-        const entry = JSON.parse(await readFile(file, 'utf8')) as { token?: unknown; expiresAt?: unknown };
-        if (typeof entry.token !== 'string') return undefined;
-        const fresh = entry.expiresAt === null || (typeof entry.expiresAt === 'number' && entry.expiresAt - Date.now() > MARGIN_MS);
-        return fresh ? entry.token : undefined;
-      } catch {
+        entry = JSON.parse(await readFile(file, 'utf8')) as typeof entry;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        entry = {};
+      }
+      // An entry that is not a usable token (a torn or tampered file) is dropped, not reused
+      // by every later run.
+      if (typeof entry.token !== 'string' || !TOKEN.test(entry.token) || (entry.expiresAt !== null && typeof entry.expiresAt !== 'number')) {
+        logger.debug('token cache: dropped an unusable entry');
+        await drop();
         return undefined;
       }
+      const fresh = entry.expiresAt === null || (entry.expiresAt as number) - Date.now() > MARGIN_MS;
+      return fresh ? entry.token : undefined;
     },
     async put(login) {
       if (!(await ready())) return;
@@ -90,23 +117,23 @@ export function createTokenCache(directory: string | undefined, identity: string
         await rm(temp, { force: true });
       }
     },
-    async drop() {
-      const { rm } = await fsp();
-      await rm(file, { force: true }).catch(() => undefined);
-    },
+    drop,
     async locked(fn) {
       if (!(await ready())) return fn();
-      const { open, rm, stat } = await fsp();
+      const { open, readFile, rm, stat } = await fsp();
       const deadline = Date.now() + LOCK_WAIT_MS;
       for (;;) {
         try {
           const handle = await open(lock, 'wx', 0o600);
+          await handle.write(String(process.pid));
           await handle.close();
           break;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) return fn();
+          // A lock whose holder has died (a login killed mid-way) is taken over at once.
+          const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
           const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-          if (age > LOCK_STALE_MS) await rm(lock, { force: true });
+          if ((holder > 0 && !alive(holder)) || age > LOCK_STALE_MS) await rm(lock, { force: true });
           else await new Promise((r) => setTimeout(r, 25 + Math.random() * 50));
         }
       }

@@ -90,7 +90,11 @@ export function createVaultHttp(options: VaultHttpOptions): VaultHttp {
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      parsed = undefined;
+      // A success without a JSON body is not Vault's (a captive portal, a proxy's page): never
+      // read it as "no secret here". Other statuses are reported by their number.
+      if (answer.status >= 200 && answer.status < 300) {
+        throw new VaultfillError('BACKEND_ERROR', `Vault at ${options.address} answered HTTP ${answer.status} to ${method} /v1/${apiPath.split('?')[0]} with a body that is not JSON; check that VAULT_ADDR points at Vault`);
+      }
     }
     const retryAfter = Number(answer.retryAfter);
     return { status: answer.status, body: parsed, ...(Number.isFinite(retryAfter) ? { retryAfter } : {}) };
@@ -109,6 +113,7 @@ export function createVaultHttp(options: VaultHttpOptions): VaultHttp {
         try {
           response = await once(method, apiPath, token, body);
         } catch (error) {
+          if (error instanceof VaultfillError) throw error;
           const code = (error as NodeJS.ErrnoException).code ?? '';
           if (attempt < options.retries && (RETRYABLE_CODES.has(code) || code === 'ECONNREFUSED')) {
             await sleep(backoff(attempt));

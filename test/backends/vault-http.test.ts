@@ -294,6 +294,17 @@ test('malformed answers are clear errors at once, not hangs', async (t) => {
   }
 });
 
+test('a 2xx answer whose body is not JSON is a backend error, never "no secret here"; other statuses keep their number', async (t) => {
+  const page = '<html>Sign in to the network</html>';
+  const server = await rawServer(t, (socket, _request, index) =>
+    socket.write(`HTTP/1.1 ${index === 0 ? '200 OK' : '502 Bad Gateway'}\r\nContent-Length: ${page.length}\r\n\r\n${page}`));
+  const http = client(server.address);
+  const error = await rejection(t, http.request('GET', 'secret/data/app'));
+  t.is(error.code, 'BACKEND_ERROR');
+  t.regex(error.message, /HTTP 200 to GET \/v1\/secret\/data\/app with a body that is not JSON/);
+  t.is((await http.request('GET', 'secret/data/app')).status, 502);
+});
+
 test('an answer slower than the timeout is BACKEND_TIMEOUT; the socket is dropped and the next request works', async (t) => {
   const server = await rawServer(t, (socket, _request, index) => {
     if (index === 0) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{"ha'); // half an answer, then silence

@@ -13,6 +13,7 @@ import { sharedTestVault, startTestVault, type TestVault } from '../vault/harnes
 
 const uniq = (): string => randomUUID().slice(0, 8);
 const docs = (text: string): unknown[] => parseAllDocuments(text).map((d) => d.toJS());
+const TOKEN_SHAPE = /^[\x21-\x7e]+$/;
 const noCache = (): string => mkdtempSync(path.join(tmpdir(), 'vaultfill-cache-'));
 
 async function seed(vault: TestVault, apiPath: string, data: Record<string, unknown>): Promise<void> {
@@ -127,6 +128,39 @@ test('approle login, then a second run reuses the cached token without logging i
   const fourth = await vaultfill(['generate', '-', '--disable-token-cache'], { input, env });
   t.is(fourth.code, 0, fourth.stderr);
   t.is(proxy.count(`auth/approle-${id}/login`, 'POST'), 3, '--disable-token-cache logs in');
+});
+
+test('a corrupted token-cache entry is dropped and a lock left by a killed login is taken over at once', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  await vault.request('POST', `sys/auth/cc-${id}`, { type: 'userpass' });
+  await vault.request('PUT', `sys/policies/acl/cc-${id}`, { policy: `path "secret/data/${id}/*" { capabilities = ["read"] }` });
+  await vault.request('POST', `auth/cc-${id}/users/u`, { password: 'pw', token_policies: [`cc-${id}`] });
+  await seed(vault, `secret/data/${id}/app`, { user: 'cached-user' });
+  const proxy = await startProxy(vault.address);
+  t.teardown(() => proxy.close());
+  const cache = noCache();
+  const env = { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'userpass', AVP_USERNAME: 'u', AVP_PASSWORD: 'pw', AVP_MOUNT_PATH: `cc-${id}`, VAULT_ADDR: proxy.address, XDG_CACHE_HOME: cache };
+  const input = `kind: X\na: <path:secret/data/${id}/app#user>\n`;
+  t.is((await vaultfill(['generate', '-'], { input, env })).code, 0);
+  const dir = path.join(cache, 'vaultfill');
+  const [entry = ''] = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  // A token with a control character cannot be sent in a header: before, every later run failed.
+  writeFileSync(path.join(dir, entry), JSON.stringify({ token: 'hvs.bad\u0007token', expiresAt: null }));
+  const afterCorruption = await vaultfill(['generate', '-'], { input, env });
+  t.is(afterCorruption.code, 0, afterCorruption.stderr);
+  t.true(afterCorruption.stdout.includes('cached-user'));
+  t.is(proxy.count(`auth/cc-${id}/login`, 'POST'), 2, 'the unusable entry was replaced by a fresh login');
+  t.true(TOKEN_SHAPE.test((JSON.parse(readFileSync(path.join(dir, entry), 'utf8')) as { token: string }).token));
+
+  // A lock whose holder died mid-login (a pid no process has): before, the next run waited 15 s.
+  writeFileSync(path.join(dir, entry), '');
+  writeFileSync(path.join(dir, entry.replace(/\.json$/, '.lock')), '2147483646');
+  const started = Date.now();
+  const afterKill = await vaultfill(['generate', '-'], { input, env });
+  t.is(afterKill.code, 0, afterKill.stderr);
+  t.true(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+  t.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.lock')), []);
 });
 
 test('userpass login reads with the user’s policy; a wrong password is an auth error', async (t) => {

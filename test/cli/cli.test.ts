@@ -161,3 +161,16 @@ test('the argocd-vault-plugin alias is declared for the same binary', (t) => {
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
   t.is(pkg.bin['argocd-vault-plugin'], pkg.bin['vaultfill']);
 });
+
+test('the YAML parser never prints: unknown tags in a secrets file, a -c file and a yamlParse value, and a collection key', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vaultfill-cli-'));
+  const secrets = path.join(dir, 'secrets.yaml');
+  writeFileSync(secrets, 'secrets:\n  - path: secret/data/app\n    data:\n      pw: !encrypted Hunter2-in-file\n      cfg: "db:\\n  user: app\\n  password: !encrypted Hunter2-in-value\\n"\n      keys: "? [a, b]\\n: Hunter2-keyed\\n"\n');
+  const config = path.join(dir, 'config.yaml');
+  writeFileSync(config, `AVP_TYPE: !plain file\nAVP_SECRETS_FILE: ${secrets}\n`);
+  const input = 'kind: X\nuser: <path:secret/data/app#cfg | yamlParse | jsonPath {.db.user}>\npw: <path:secret/data/app#pw>\nk: <path:secret/data/app#keys | yamlParse>\n';
+  const r = vaultfill(['generate', '-c', config, '-'], { input });
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stderr, '');
+  t.like(parseAllDocuments(r.stdout)[0]?.toJS(), { user: 'app', pw: 'Hunter2-in-file' });
+});

@@ -43,4 +43,20 @@ test('a modifier failure names the modifier and never quotes the value', (t) => 
   t.false(error?.message.includes('s3cr3t'));
   const b64 = t.throws(() => apply('base64decode', 'not base64 s3cr3t!'), { instanceOf: VaultfillError });
   t.false(b64?.message.includes('s3cr3t'));
+  // A value that is already an object (after jsonParse) is not text to parse, not "invalid YAML".
+  t.is(t.throws(() => apply('yamlParse', { a: 1 }))?.message, 'yamlParse: expects a string, got object');
+});
+
+test('yamlParse reads tags and collection keys without a warning on stderr (yaml would quote the line)', async (t) => {
+  const warnings: string[] = [];
+  const listener = (w: Error): void => void warnings.push(w.message);
+  process.on('warning', listener);
+  try {
+    t.deepEqual(apply('yamlParse', 'db:\n  user: app\n  password: !encrypted Hunter2\n'), { db: { user: 'app', password: 'Hunter2' } });
+    apply('yamlParse', '? [a, b]\n: c\n');
+    await new Promise((resolve) => setImmediate(resolve)); // process warnings are emitted on the next tick
+  } finally {
+    process.off('warning', listener);
+  }
+  t.deepEqual(warnings, []);
 });
