@@ -5,7 +5,7 @@
 // CPU) and B1 ~55 ms; `version` was the same (README "Performance"). Each part imported on
 // demand (check, generate, the Vault client, …) becomes a function that runs on first use, so
 // it still loads only what a run needs.
-// yaml and fast-glob (CommonJS) stay in node_modules; p-limit, an ES module CommonJS cannot
+// yaml, fast-glob and re2js (CommonJS builds) stay in node_modules; p-limit, an ES module CommonJS cannot
 // require on all of Node 20, is bundled.
 import { build } from 'esbuild';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['yaml', 'fast-glob'],
+  external: ['yaml', 'fast-glob', 're2js'],
   // The sources load some modules on first use through createRequire(import.meta.url). In a
   // CommonJS file, that is the file's own `require`; node:module itself costs ~1.5 ms to load.
   define: { 'import.meta.url': '__filename' },

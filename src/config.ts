@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { ARGOCD_ENV_PREFIX, DEFAULTS, SETTING, SETTING_NAMES, type SettingName } from './constants.js';
 import { VaultfillError, VaultfillErrors } from './errors.js';
+import { compilePathPattern, type PathPattern } from './path-pattern.js';
 import { parseYaml } from './yaml.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -14,7 +15,7 @@ export type BackendType = 'vault' | 'file';
 export interface Config {
   readonly type: BackendType | undefined;
   readonly kvVersion: 1 | 2;
-  readonly pathValidation: RegExp | undefined;
+  readonly pathValidation: PathPattern | undefined;
   readonly concurrency: number;
   readonly secretsFile: string | undefined;
   /** A raw setting after precedence, for the backend and auth method that need it. */
@@ -75,13 +76,13 @@ export async function loadConfig(input: ConfigInput): Promise<Config> {
   const kvText = setting(SETTING.kvVersion) ?? String(DEFAULTS.kvVersion);
   if (kvText !== '1' && kvText !== '2') invalid(SETTING.kvVersion, 'must be 1 or 2');
 
-  let pathValidation: RegExp | undefined;
+  let pathValidation: PathPattern | undefined;
   const pattern = setting(SETTING.pathValidation);
   if (pattern !== undefined) {
     try {
-      pathValidation = new RegExp(pattern, 'u');
-    } catch {
-      invalid(SETTING.pathValidation, 'is not a valid regular expression');
+      pathValidation = compilePathPattern(pattern);
+    } catch (error) {
+      invalid(SETTING.pathValidation, `is not a Go (RE2) regular expression: ${error instanceof Error ? error.message : 'invalid'}`);
     }
   }
   const concurrencyText = setting(SETTING.concurrency) ?? String(DEFAULTS.concurrency);

@@ -75,3 +75,16 @@ test('-s reads settings from a Kubernetes Secret through the in-cluster API', as
   t.is(missing.code, 2);
   t.regex(missing.stderr, /Secret other\/nope \(--secret-name\) not found/);
 });
+
+test('AVP_PATH_VALIDATION is Go (RE2) syntax, as argocd-vault-plugin reads it, matched anywhere like MatchString', async (t) => {
+  const accepts = async (pattern: string, path: string): Promise<boolean | undefined> =>
+    (await loadConfig({ env: { AVP_PATH_VALIDATION: pattern } })).pathValidation?.test(path);
+  t.true(await accepts('(?i)^SECRET/DATA/apps/', 'secret/data/apps/web'));
+  t.true(await accepts('\\Asecret/data/apps/[a-z]+\\z', 'secret/data/apps/web'));
+  t.false(await accepts('\\Asecret/data/apps/[a-z]+\\z', 'secret/data/apps/web/x'));
+  t.true(await accepts('^secret/data/(?P<team>[a-z]+)/', 'secret/data/team/app'));
+  t.true(await accepts('\\pL+/app$', 'sécret/app'));
+  t.true(await accepts('data/apps', 'secret/data/apps/x'), 'unanchored, as Go matches');
+  const error = await t.throwsAsync(loadConfig({ env: { AVP_PATH_VALIDATION: '^secret/(?!sys)' } }), { instanceOf: VaultfillErrors });
+  t.regex(error?.errors[0]?.message ?? '', /AVP_PATH_VALIDATION is not a Go \(RE2\) regular expression: .*`\(\?!`/);
+});

@@ -5,6 +5,7 @@
 import type { Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { SecretRequest } from '../backends/types.js';
 import { VaultfillError, type Location } from '../errors.js';
+import type { PathPattern } from '../path-pattern.js';
 import type { Chunk, ParsedChunk } from '../manifest/documents.js';
 import { renderString, renderTyped, type ScalarSite, type ScalarStyle, type TextEdit } from '../manifest/edit.js';
 import { isBase64Shaped, type ScannedDocument } from '../manifest/line-scan.js';
@@ -41,7 +42,7 @@ export interface Slot {
 
 export interface CollectOptions {
   readonly kvVersion: 1 | 2;
-  readonly pathValidation: RegExp | undefined;
+  readonly pathValidation: PathPattern | undefined;
   /** Tests only: read every document with the full parser, to hold the line scanner to it. */
   readonly fullParser?: boolean;
 }
