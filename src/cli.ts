@@ -50,8 +50,9 @@ Options for check (and those of generate above):
                                 lines when piped; colour only on a terminal, never with NO_COLOR)
 
 Settings come from the environment with argocd-vault-plugin's names (AVP_TYPE, AVP_AUTH_TYPE,
-VAULT_ADDR, …); ARGOCD_ENV_<NAME> overrides <NAME>. Exit codes: 0 ok, 1 internal error,
-2 usage or settings, 3 input, 4 Vault/backend, 5 placeholder resolution.
+VAULT_ADDR, …). An Application's plugin env (ARGOCD_ENV_<NAME>) may set only AVP_KV_VERSION,
+and what the sidecar's AVP_APP_SETTINGS allows. Exit codes: 0 ok, 1 internal error, 2 usage or
+settings, 3 input, 4 Vault/backend, 5 placeholder resolution, 141 stdout closed early.
 `;
 
 export async function main(options: MainOptions): Promise<number> {

@@ -1,10 +1,15 @@
 /**
- * Settings, read once and frozen. Precedence: `ARGOCD_ENV_X` > `X` in the environment >
- * `-c/--config-path` file (YAML, JSON or dotenv) > `-s/--secret-name` Kubernetes Secret >
- * defaults. Nothing else reads the environment.
+ * Settings, read once and frozen. Precedence: `ARGOCD_ENV_X` (from the Application, only for
+ * the settings it may set) > `X` in the environment > `-c/--config-path` file (YAML, JSON or
+ * dotenv) > `-s/--secret-name` Kubernetes Secret > defaults. Nothing else reads the environment.
+ *
+ * Whoever writes an Application is not trusted with the sidecar's Vault identity: Argo CD
+ * prefixes plugin env with ARGOCD_ENV_ so it cannot set the sidecar's variables, and vaultfill
+ * keeps it that way. An `ARGOCD_ENV_X` for any other setting is an error naming it, before
+ * anything is read or sent: never a silent override, never a silent ignore.
  */
 import { readFileSync } from 'node:fs';
-import { ARGOCD_ENV_PREFIX, DEFAULTS, SETTING, SETTING_NAMES, type SettingName } from './constants.js';
+import { APPLICATION_SETTINGS, ARGOCD_ENV_PREFIX, DEFAULTS, SETTING, SETTING_NAMES, WIDENABLE, type SettingName } from './constants.js';
 import { VaultfillError, VaultfillErrors } from './errors.js';
 import { compilePathPattern, type PathPattern } from './path-pattern.js';
 import { parseYaml } from './yaml.js';
@@ -46,7 +51,7 @@ export async function loadConfig(input: ConfigInput): Promise<Config> {
     if (name.startsWith(ARGOCD_ENV_PREFIX) && known(name.slice(ARGOCD_ENV_PREFIX.length))) argocd.set(name.slice(ARGOCD_ENV_PREFIX.length), value);
     else if (known(name)) plain.set(name, value);
   }
-  layers.push({ label: 'ARGOCD_ENV_ variables', values: argocd }, { label: 'environment', values: plain });
+  layers.push({ label: 'environment', values: plain });
   if (input.configPath) layers.push({ label: `config file ${input.configPath}`, values: filterKnown(readConfigFile(input.configPath), known) });
   if (input.secretName) {
     const [namespace, name] = input.secretName.includes(':') ? input.secretName.split(':', 2) : [DEFAULTS.secretNamespace, input.secretName];
@@ -54,6 +59,7 @@ export async function loadConfig(input: ConfigInput): Promise<Config> {
     if (!input.readSecret) throw new VaultfillError('CONFIG', '--secret-name needs the Kubernetes API');
     layers.push({ label: `Secret ${namespace}/${name}`, values: filterKnown(new Map(Object.entries(await input.readSecret(namespace, name))), known) });
   }
+  layers.unshift({ label: 'ARGOCD_ENV_ variables', values: applicationLayer(argocd, layers) });
 
   const setting = (name: SettingName): string | undefined => {
     for (const layer of layers) {
@@ -102,6 +108,30 @@ export async function loadConfig(input: ConfigInput): Promise<Config> {
     setting,
     provenance: `settings consulted (names found): ${provenance}`,
   } satisfies Config);
+}
+
+/** The Application's settings, once each is checked against what the operator's layers allow. */
+function applicationLayer(argocd: ReadonlyMap<string, string>, operator: readonly Layer[]): Map<string, string> {
+  const listed = operator.map((layer) => layer.values.get(SETTING.appSettings)).find((v) => v !== undefined && v !== '');
+  const errors: VaultfillError[] = [];
+  const widened = (listed ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const name of widened) {
+    if (!WIDENABLE.includes(name as SettingName)) {
+      errors.push(new VaultfillError('CONFIG', `${SETTING.appSettings} lists ${name}, which Applications may never set; it may list ${WIDENABLE.join(', ')}`));
+    }
+  }
+  const allowed = new Set<string>([...APPLICATION_SETTINGS, ...widened]);
+  for (const name of argocd.keys()) {
+    if (allowed.has(name)) continue;
+    const how = WIDENABLE.includes(name as SettingName)
+      ? `the operator can let Applications choose it by adding ${name} to ${SETTING.appSettings} in the sidecar's settings`
+      : 'no setting lets an Application choose it';
+    errors.push(
+      new VaultfillError('CONFIG', `${ARGOCD_ENV_PREFIX}${name}: an Application may not set ${name}; it belongs to the sidecar (its environment, -c file or -s Secret), and ${how}`),
+    );
+  }
+  if (errors.length) throw new VaultfillErrors(errors);
+  return new Map(argocd);
 }
 
 function filterKnown(values: ReadonlyMap<string, string>, known: (name: string) => boolean): Map<string, string> {

@@ -8,7 +8,11 @@ export const ANNOTATION = {
   kvVersion: 'avp.kubernetes.io/kv-version',
 } as const;
 
-/** Settings read from the environment (an `ARGOCD_ENV_` prefixed variable overrides each). */
+/**
+ * Settings read from the environment, a -c file or a -s Secret: the sidecar operator's sources.
+ * An Application's plugin env reaches the sidecar as `ARGOCD_ENV_<NAME>`; it may set only
+ * APPLICATION_SETTINGS, plus what the operator lists in AVP_APP_SETTINGS out of WIDENABLE.
+ */
 export const SETTING = {
   type: 'AVP_TYPE',
   authType: 'AVP_AUTH_TYPE',
@@ -35,6 +39,8 @@ export const SETTING = {
   vaultSkipVerify: 'VAULT_SKIP_VERIFY',
   vaultTlsServerName: 'VAULT_TLS_SERVER_NAME',
   vaultClientTimeout: 'VAULT_CLIENT_TIMEOUT',
+  appSettings: 'AVP_APP_SETTINGS',
+  nonKvMounts: 'AVP_NON_KV_MOUNTS',
 } as const;
 
 export type SettingName = (typeof SETTING)[keyof typeof SETTING];
@@ -43,6 +49,17 @@ export type SettingName = (typeof SETTING)[keyof typeof SETTING];
 export const SETTING_NAMES: readonly string[] = Object.values(SETTING);
 
 export const ARGOCD_ENV_PREFIX = 'ARGOCD_ENV_';
+
+/** What an Application may always set: it shapes which secret is read, within the sidecar's identity. */
+export const APPLICATION_SETTINGS: readonly SettingName[] = [SETTING.kvVersion];
+
+/**
+ * What the operator may let Applications set (AVP_APP_SETTINGS): which role, mount or namespace
+ * of the sidecar's own Vault is used. Never the address, credentials, credential files, TLS,
+ * the backend, path validation, mounts allowed, cache or concurrency: with those an Application
+ * could send the sidecar's credentials elsewhere or read what the operator walled off.
+ */
+export const WIDENABLE: readonly SettingName[] = [SETTING.k8sRole, SETTING.k8sMountPath, SETTING.mountPath, SETTING.vaultNamespace];
 
 export const DEFAULTS = {
   kvVersion: 2,

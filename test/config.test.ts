@@ -11,23 +11,47 @@ import { vaultfill } from './helpers/cli.js';
 
 const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'vaultfill-config-'));
 
-test('ARGOCD_ENV_X beats X, which beats the config file, which beats the Secret', async (t) => {
+test('ARGOCD_ENV_X (for what an Application may set) beats X, which beats the config file, which beats the Secret', async (t) => {
   const dir = tmp();
   const file = path.join(dir, 'c.yaml');
   writeFileSync(file, 'AVP_KV_VERSION: "1"\nAVP_CONCURRENCY: "3"\nVAULT_ADDR: http://from-file\nAVP_AUTH_TYPE: approle\n');
   const config = await loadConfig({
-    env: { ARGOCD_ENV_VAULT_ADDR: 'http://from-argocd', VAULT_ADDR: 'http://from-env', AVP_CONCURRENCY: '5', UNRELATED: 'x' },
+    env: { ARGOCD_ENV_AVP_KV_VERSION: '2', ARGOCD_ENV_HELM_ARGS: '--set a=b', VAULT_ADDR: 'http://from-env', AVP_CONCURRENCY: '5', UNRELATED: 'x' },
     configPath: file,
     secretName: 'argocd:vaultfill',
     readSecret: async () => ({ AVP_AUTH_TYPE: 'userpass', AVP_ROLE_ID: 'from-secret' }),
   });
-  t.is(config.setting('VAULT_ADDR'), 'http://from-argocd');
+  t.is(config.setting('VAULT_ADDR'), 'http://from-env');
   t.is(config.concurrency, 5);
-  t.is(config.kvVersion, 1);
+  t.is(config.kvVersion, 2, 'the Application chose KV v2 over the file');
   t.is(config.setting('AVP_AUTH_TYPE'), 'approle');
   t.is(config.setting('AVP_ROLE_ID'), 'from-secret');
-  t.regex(config.provenance, /ARGOCD_ENV_ variables: VAULT_ADDR; environment: AVP_CONCURRENCY, VAULT_ADDR; config file .*c\.yaml: AVP_AUTH_TYPE, AVP_CONCURRENCY, AVP_KV_VERSION, VAULT_ADDR; Secret argocd\/vaultfill: AVP_AUTH_TYPE, AVP_ROLE_ID/);
+  t.regex(config.provenance, /ARGOCD_ENV_ variables: AVP_KV_VERSION; environment: AVP_CONCURRENCY, VAULT_ADDR; config file .*c\.yaml: AVP_AUTH_TYPE, AVP_CONCURRENCY, AVP_KV_VERSION, VAULT_ADDR; Secret argocd\/vaultfill: AVP_AUTH_TYPE, AVP_ROLE_ID/);
   t.false(config.provenance.includes('from-'), 'provenance names settings, never values');
+});
+
+test('an Application may not set a sidecar setting: each is an error naming it and how an operator allows it', async (t) => {
+  const sidecarOnly = ['VAULT_ADDR', 'VAULT_TOKEN', 'AVP_TYPE', 'AVP_SECRETS_FILE', 'AVP_AUTH_TYPE', 'AVP_K8S_TOKEN_PATH', 'AVP_ROLE_ID', 'AVP_SECRET_ID', 'AVP_USERNAME',
+    'AVP_PASSWORD', 'AVP_GITHUB_TOKEN', 'VAULT_CACERT', 'VAULT_CAPATH', 'VAULT_CLIENT_CERT', 'VAULT_CLIENT_KEY', 'VAULT_SKIP_VERIFY', 'VAULT_TLS_SERVER_NAME',
+    'AVP_PATH_VALIDATION', 'AVP_CONCURRENCY', 'VAULT_CLIENT_TIMEOUT', 'AVP_APP_SETTINGS', 'AVP_NON_KV_MOUNTS'];
+  for (const name of sidecarOnly) {
+    const error = await t.throwsAsync(loadConfig({ env: { [`ARGOCD_ENV_${name}`]: 'x', [name]: name === 'AVP_APP_SETTINGS' ? '' : 'operator' } }), { instanceOf: VaultfillErrors }, name);
+    t.is(error?.errors[0]?.code, 'CONFIG');
+    t.regex(error?.errors[0]?.message ?? '', new RegExp(`^ARGOCD_ENV_${name}: an Application may not set ${name}; .*no setting lets an Application choose it`));
+  }
+  for (const name of ['AVP_K8S_ROLE', 'AVP_K8S_MOUNT_PATH', 'AVP_MOUNT_PATH', 'VAULT_NAMESPACE']) {
+    const error = await t.throwsAsync(loadConfig({ env: { [`ARGOCD_ENV_${name}`]: 'team-a' } }), { instanceOf: VaultfillErrors }, name);
+    t.regex(error?.errors[0]?.message ?? '', new RegExp(`adding ${name} to AVP_APP_SETTINGS`));
+    // The operator widens the list (from the sidecar's env, a -c file or the -s Secret); the Application's value then wins.
+    const widened = await loadConfig({ env: { [`ARGOCD_ENV_${name}`]: 'team-a', [name]: 'default', AVP_APP_SETTINGS: `${name}, VAULT_NAMESPACE` } });
+    t.is(widened.setting(name as 'AVP_K8S_ROLE'), 'team-a');
+  }
+  const fromSecret = await loadConfig({ env: { ARGOCD_ENV_AVP_K8S_ROLE: 'team-b' }, secretName: 'vaultfill', readSecret: async () => ({ AVP_APP_SETTINGS: 'AVP_K8S_ROLE' }) });
+  t.is(fromSecret.setting('AVP_K8S_ROLE'), 'team-b');
+  // An Application cannot widen its own list, and the operator cannot hand out the address or credentials.
+  await t.throwsAsync(loadConfig({ env: { ARGOCD_ENV_AVP_APP_SETTINGS: 'AVP_K8S_ROLE', ARGOCD_ENV_AVP_K8S_ROLE: 'x' } }), { instanceOf: VaultfillErrors });
+  const refused = await t.throwsAsync(loadConfig({ env: { AVP_APP_SETTINGS: 'VAULT_ADDR' } }), { instanceOf: VaultfillErrors });
+  t.regex(refused?.errors[0]?.message ?? '', /AVP_APP_SETTINGS lists VAULT_ADDR, which Applications may never set/);
 });
 
 test('config files may be JSON or dotenv lines', async (t) => {

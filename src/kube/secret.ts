@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ARGOCD_ENV_PREFIX, DEFAULTS, SETTING } from '../constants.js';
+import { DEFAULTS, SETTING } from '../constants.js';
 import type { Env } from '../config.js';
 import { VaultfillError } from '../errors.js';
 
@@ -15,7 +15,8 @@ export function kubeSecretReader(env: Env): (namespace: string, name: string) =>
     const port = env['KUBERNETES_SERVICE_PORT'] ?? '443';
     const what = `Secret ${namespace}/${name} (--secret-name)`;
     if (!host) throw new VaultfillError('CONFIG', `cannot read ${what}: KUBERNETES_SERVICE_HOST is not set; is this running in a pod?`);
-    const tokenPath = env[`${ARGOCD_ENV_PREFIX}${SETTING.k8sTokenPath}`] ?? env[SETTING.k8sTokenPath] ?? DEFAULTS.k8sTokenPath;
+    // The sidecar's own setting only: an Application never chooses which file is sent as a credential.
+    const tokenPath = env[SETTING.k8sTokenPath] ?? DEFAULTS.k8sTokenPath;
     let token: string;
     let ca: string;
     try {

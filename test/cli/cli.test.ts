@@ -1,6 +1,9 @@
 /** Runs the built binary as installed (npm test builds it first) with the local-file backend. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { vaultfill as spawnAsync } from '../helpers/cli.js';
 import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,13 +39,37 @@ test('generate - reads stdin and writes the resolved manifest', (t) => {
   t.is(r.stderr, '');
 });
 
-test('generate reads a file, and settings can come only from ARGOCD_ENV_ variables', (t) => {
+test('an Application that points the sidecar at its own Vault gets an error naming the setting, and that address gets no request', async (t) => {
   const { dir, secrets } = fixture();
-  const file = path.join(dir, 'm.yaml');
-  writeFileSync(file, manifest);
-  const r = vaultfill(['generate', file], { env: { ARGOCD_ENV_AVP_TYPE: 'file', ARGOCD_ENV_AVP_SECRETS_FILE: secrets, AVP_TYPE: 'vault' } });
-  t.is(r.code, 0, r.stderr);
-  t.true(r.stdout.includes('hunter2-secret'));
+  const sidecarFile = path.join(dir, 'projected-vault-token');
+  writeFileSync(sidecarFile, 'sidecar-jwt-canary');
+  const seen: string[] = [];
+  const capture = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.end('{}');
+  });
+  await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => capture.close());
+  const attacker = `http://127.0.0.1:${(capture.address() as AddressInfo).port}`;
+  const sidecar = { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'approle', AVP_ROLE_ID: 'sidecar-role-canary', AVP_SECRET_ID: 'sidecar-secret-canary', VAULT_ADDR: 'http://127.0.0.1:9' };
+  const applications: Array<Record<string, string>> = [
+    { ARGOCD_ENV_VAULT_ADDR: attacker },
+    { ARGOCD_ENV_VAULT_ADDR: attacker, ARGOCD_ENV_AVP_AUTH_TYPE: 'k8s', ARGOCD_ENV_AVP_K8S_ROLE: 'x', ARGOCD_ENV_AVP_K8S_TOKEN_PATH: sidecarFile },
+    { ARGOCD_ENV_AVP_TYPE: 'file', ARGOCD_ENV_AVP_SECRETS_FILE: secrets },
+  ];
+  for (const application of applications) {
+    // Spawned without blocking this process, so the capture server would see a request.
+    const r = await spawnAsync(['generate', '-'], { input: manifest, env: { ...sidecar, ...application } });
+    t.is(r.code, 2, r.stderr);
+    t.is(r.stdout, '');
+    for (const name of Object.keys(application)) t.regex(r.stderr, new RegExp(`error CONFIG: ${name}: an Application may not set`));
+    t.notRegex(r.stderr, /canary|hunter2/);
+  }
+  t.deepEqual(seen, [], 'the address an Application chose received nothing');
+  // What an Application may set still applies.
+  const kv1 = vaultfill(['generate', '-'], { input: manifest, env: { AVP_TYPE: 'file', AVP_SECRETS_FILE: secrets, ARGOCD_ENV_AVP_KV_VERSION: '1' } });
+  t.is(kv1.code, 0, kv1.stderr);
+  t.true(kv1.stdout.includes('hunter2-secret'));
 });
 
 test('generate walks a directory for yaml, yml and json files in path order, ignoring others', (t) => {

@@ -34,7 +34,7 @@ const plugins = {
   kustomize: loadPlugin('cmp/kustomize/plugin.yaml'),
 };
 
-// Only ARGOCD_ENV_-prefixed settings: what an Application's plugin.env turns into.
+// The sidecar's own settings (an Application may not choose the backend).
 const fileBackend = { AVP_TYPE: 'file', AVP_SECRETS_FILE: secretsFile };
 
 // --- the seeded values, read from examples/secrets.yaml --------------------------------
@@ -88,7 +88,7 @@ function options(cwd: string, extra: Partial<RunOptions> = {}): RunOptions {
     appNamespace: 'demo',
     path: [bin],
     ...extra,
-    appEnv: { ...fileBackend, ...extra.appEnv },
+    sidecarEnv: { ...fileBackend, ...extra.sidecarEnv },
   };
 }
 
@@ -181,15 +181,14 @@ test('plain: generate fills inline, annotation-path and modifier placeholders', 
   t.is(manifests.length, 5);
 });
 
-test('plain: the Application env (ARGOCD_ENV_) wins over the sidecar environment', async (t) => {
-  const result = await runPlugin(
-    plugins.plain,
-    options(join(examples, 'plain'), {
-      sidecarEnv: { AVP_TYPE: 'file', AVP_SECRETS_FILE: join(scratch('missing'), 'no-such-file.yaml') },
-    }),
-  );
-  t.is(result.code, 0, result.stderr);
-  t.deepEqual(parseManifests(result.stdout).flatMap(leftoverPlaceholders), []);
+test('plain: an Application env may set AVP_KV_VERSION but not the backend; the refusal names the setting', async (t) => {
+  const kv = await runPlugin(plugins.plain, options(join(examples, 'plain'), { appEnv: { AVP_KV_VERSION: '2' } }));
+  t.is(kv.code, 0, kv.stderr);
+  t.deepEqual(parseManifests(kv.stdout).flatMap(leftoverPlaceholders), []);
+  const refused = await runPlugin(plugins.plain, options(join(examples, 'plain'), { appEnv: { AVP_SECRETS_FILE: join(scratch('other'), 'secrets.yaml') } }));
+  t.is(refused.code, 2);
+  t.is(refused.stdout, '');
+  t.regex(refused.stderr, /error CONFIG: ARGOCD_ENV_AVP_SECRETS_FILE: an Application may not set AVP_SECRETS_FILE/);
 });
 
 test('plain: a missing secret fails the render with nothing on stdout', async (t) => {

@@ -126,7 +126,7 @@ test('the installed default plugin renders the plain example through the rootfs 
     appName: 'demo',
     appNamespace: 'demo',
     path: [join(rootfs, 'usr', 'local', 'bin')],
-    appEnv: { AVP_TYPE: 'file', AVP_SECRETS_FILE: secretsFile },
+    sidecarEnv: { AVP_TYPE: 'file', AVP_SECRETS_FILE: secretsFile },
   });
   t.is(result.code, 0, result.stderr);
   const manifests = parseManifests(result.stdout);

@@ -62,10 +62,10 @@ for (const [variant, plugin, appPath, extra] of apps) {
     const base: RunOptions = { cwd: join(repoRoot, appPath), appName: `demo-${variant}`, appNamespace: 'demo', path, ...extra };
     const fromVault = await runPlugin(plugin, {
       ...base,
-      appEnv: { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'approle', AVP_ROLE_ID: roleId, AVP_SECRET_ID: secretId, AVP_MOUNT_PATH: `auth/e2e-${id}`, VAULT_ADDR: proxy.address },
+      sidecarEnv: { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'approle', AVP_ROLE_ID: roleId, AVP_SECRET_ID: secretId, AVP_MOUNT_PATH: `auth/e2e-${id}`, VAULT_ADDR: proxy.address },
     });
     t.is(fromVault.code, 0, fromVault.stderr);
-    const offline = await runPlugin(plugin, { ...base, appEnv: { AVP_TYPE: 'file', AVP_SECRETS_FILE: secretsFile } });
+    const offline = await runPlugin(plugin, { ...base, sidecarEnv: { AVP_TYPE: 'file', AVP_SECRETS_FILE: secretsFile } });
     t.is(offline.code, 0, offline.stderr);
 
     const manifests = parseManifests(fromVault.stdout);
