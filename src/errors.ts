@@ -34,6 +34,7 @@ const CODES = {
   MODIFIER_ARGUMENT: EXIT.resolution,
   MODIFIER_FAILED: EXIT.resolution,
   PATH_VALIDATION: EXIT.resolution,
+  MOUNT_NOT_ALLOWED: EXIT.resolution,
   INVALID_VERSION: EXIT.resolution,
   SECRET_NOT_FOUND: EXIT.resolution,
   VERSION_NOT_FOUND: EXIT.resolution,

@@ -2,7 +2,8 @@
  * The Vault backend (`AVP_TYPE=vault`): KV v1 and v2 reads. Each mount's path and KV version is
  * detected once per run (sys/internal/ui/mounts), so a KV v2 path may be written with or
  * without `/data/`; when the token may not read that endpoint, AVP_KV_VERSION or the
- * kv-version annotation decide, as in argocd-vault-plugin. Login happens on the first read.
+ * kv-version annotation decide, as in argocd-vault-plugin. Only KV mounts are read, unless the
+ * operator lists other paths in AVP_NON_KV_MOUNTS. Login happens on the first read.
  */
 import { createAuth } from '../auth/index.js';
 import { cacheDirectory, createTokenCache, type TokenCache } from '../auth/token-cache.js';
@@ -17,8 +18,14 @@ import { createVaultHttp, vaultErrors, type VaultHttp, type VaultResponse } from
 
 interface Mount {
   readonly path: string;
-  readonly kvVersion: 1 | 2;
+  /** The engine's type as Vault names it (`kv`, `database`, `token`, `system` …). */
+  readonly type: string;
+  readonly kvVersion: 1 | 2 | undefined;
 }
+
+// Never read when mount detection cannot say what is there: no manifest should read these (the
+// sidecar's own token, Vault's configuration, identities, its cubbyhole).
+const NEVER_WITHOUT_DETECTION = ['auth/', 'sys/', 'identity/', 'cubbyhole/'];
 
 export function createVaultBackend(options: BackendOptions): Backend {
   const { config, logger, env } = options;
@@ -48,6 +55,8 @@ export function createVaultBackend(options: BackendOptions): Backend {
       : createTokenCache(cacheDirectory(env), `${address}|${namespace ?? ''}|${auth.cacheIdentity}`, logger);
   const session = createSession(http, auth, cache, logger);
   const mounts = createMountFinder(http, session);
+  const nonKv = (config.setting(SETTING.nonKvMounts) ?? '').split(/[\s,]+/).filter(Boolean).map((m) => `${m.replace(/^\/+|\/+$/g, '')}/`);
+  const allowedNonKv = (path: string): boolean => nonKv.some((prefix) => `${path}/`.startsWith(prefix));
   // The engine dedupes by path as written; `secret/app` and `secret/data/app` meet here.
   const reads = new Map<string, Promise<SecretData>>();
 
@@ -56,8 +65,19 @@ export function createVaultBackend(options: BackendOptions): Backend {
       return http.sent;
     },
     async read(request) {
-      const mount = await mounts.find(request.path);
-      const kvVersion = mount?.kvVersion ?? request.kvVersion;
+      const found = await mounts.find(request.path);
+      const mount = found?.kvVersion !== undefined ? found : undefined;
+      // Placeholders read secrets, not Vault's other endpoints: `auth/token/lookup-self` would
+      // put the sidecar's own token into a manifest, and Vault's default policy allows it.
+      if (!mount && !allowedNonKv(request.path)) {
+        const hint = `vaultfill reads only KV mounts unless the sidecar's operator lists the path in ${SETTING.nonKvMounts}`;
+        if (found) throw new VaultfillError('MOUNT_NOT_ALLOWED', `${request.path} is on a ${found.type} mount (${found.path}), not a KV secrets engine; ${hint}`);
+        if (NEVER_WITHOUT_DETECTION.some((prefix) => request.path.startsWith(prefix))) {
+          throw new VaultfillError('MOUNT_NOT_ALLOWED', `${request.path} is under ${NEVER_WITHOUT_DETECTION.join(', ')}, which are never read unless mount detection (sys/internal/ui/mounts) shows a KV mount; ${hint}`);
+        }
+      }
+      // A non-KV mount the operator allowed answers like KV v1: the values under `data`.
+      const kvVersion = found && !mount ? 1 : (mount?.kvVersion ?? request.kvVersion);
       const apiPath = kvVersion === 2 && mount ? dataPath(mount, request.path) : request.path;
       const query = kvVersion === 2 && request.version !== undefined ? `?version=${request.version}` : '';
       const key = `${apiPath}${query}`;
@@ -129,8 +149,11 @@ function createMountFinder(http: VaultHttp, session: Session): { find(path: stri
     // A 403 here only means the token may not look mounts up: fall back, no re-login.
     const response = await http.request('GET', `sys/internal/ui/mounts/${encodePath(path)}`, { token: await session.token() });
     const data = (response.body as { data?: { path?: unknown; type?: unknown; options?: { version?: unknown } | null } } | undefined)?.data;
-    if (response.status !== 200 || typeof data?.path !== 'string' || (data.type !== 'kv' && data.type !== 'generic')) return undefined;
-    const mount: Mount = { path: data.path, kvVersion: data.options?.version === '2' ? 2 : 1 };
+    if (response.status !== 200 || typeof data?.path !== 'string' || typeof data.type !== 'string') return undefined;
+    const kv = data.type === 'kv' || data.type === 'generic';
+    // Auth mounts are named without their `auth/` prefix (`token/` for auth/token/…).
+    const mountPath = path.startsWith('auth/') && !data.path.startsWith('auth/') ? `auth/${data.path}` : data.path;
+    const mount: Mount = { path: mountPath, type: data.type, kvVersion: !kv ? undefined : data.options?.version === '2' ? 2 : 1 };
     known.push(mount);
     return mount;
   };

@@ -1,7 +1,10 @@
-/** Reads the input: stdin (`-`), one file, or a directory walked for *.yaml, *.yml and *.json. */
-import { fstatSync, readFileSync, readSync, statSync } from 'node:fs';
+/**
+ * Reads the input: stdin (`-`), one file, or a directory walked for *.yaml, *.yml and *.json,
+ * in path order, following symlinks that stay inside it.
+ */
+import { fstatSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { VaultfillError } from '../errors.js';
+import { VaultfillError, VaultfillErrors } from '../errors.js';
 
 export interface Source {
   /** The file path (as given, joined with the walked relative path) or `stdin`. */
@@ -33,10 +36,32 @@ export async function readInput(target: string, stdin: Stdin): Promise<Source[]>
   if (!isDirectory) return [{ name: target, text: decode(readBytes(target), target) }];
   const { default: glob } = await import('fast-glob');
   const files = (await glob('**/*.{yaml,yml,json}', { cwd: target, onlyFiles: true, followSymbolicLinks: true })).sort();
-  return files.map((rel) => {
+  // The directory is the repository's, and its author is not trusted with the sidecar's files:
+  // a symlink may lead anywhere inside it, never out (a link to the token cache would be
+  // echoed as a document: JSON is YAML). Each file is read once, however many links lead to
+  // it (a loop such as sub/up -> .. lists every file again at each level).
+  const root = realpathSync(target);
+  const seen = new Set<string>();
+  const sources: Source[] = [];
+  const outside: VaultfillError[] = [];
+  for (const rel of files) {
     const name = path.join(target, rel);
-    return { name, text: decode(readBytes(name), name) };
-  });
+    let real: string;
+    try {
+      real = realpathSync(name);
+    } catch (error) {
+      throw readError(name, error);
+    }
+    if (!real.startsWith(root + path.sep)) {
+      outside.push(new VaultfillError('INPUT_READ', `${name} leads outside ${target} through a symlink; only files inside the directory are read`, { location: { source: name } }));
+      continue;
+    }
+    if (seen.has(real)) continue;
+    seen.add(real);
+    sources.push({ name, text: decode(readBytes(real), name) });
+  }
+  if (outside.length) throw new VaultfillErrors(outside);
+  return sources;
 }
 
 /**

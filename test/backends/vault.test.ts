@@ -163,6 +163,44 @@ test('a corrupted token-cache entry is dropped and a lock left by a killed login
   t.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.lock')), []);
 });
 
+test('placeholders read only KV mounts: the sidecar’s own token, sys/, identity/ and cubbyhole are refused unless the operator allows them', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  await seed(vault, `secret/data/${id}/app`, { user: 'kv-user' });
+  // A token with only a KV read policy (plus Vault's default policy, which allows lookup-self and cubbyhole).
+  const token = await policyToken(vault, `path "secret/data/${id}/*" { capabilities = ["read"] }`);
+  const proxy = await startProxy(vault.address);
+  t.teardown(() => proxy.close());
+  const env = { AVP_TYPE: 'vault', VAULT_ADDR: proxy.address, VAULT_TOKEN: token };
+  const input = [
+    'kind: ConfigMap\nmetadata:\n  name: steal\n  annotations:\n    avp.kubernetes.io/kv-version: "1"\ndata:\n  token: <path:auth/token/lookup-self#id>\n',
+    'kind: ConfigMap\nmetadata:\n  name: others\ndata:\n  a: <path:cubbyhole/x#k>\n  b: <path:identity/entity/name/x#id>\n  c: <path:sys/mounts#secret/>\n',
+    `kind: ConfigMap\nmetadata:\n  name: ok\ndata:\n  u: <path:secret/data/${id}/app#user>\n`,
+  ].join('---\n');
+  const r = await vaultfill(['generate', '-'], { input, env });
+  t.is(r.code, 5, r.stderr);
+  t.is(r.stdout, '');
+  t.regex(r.stderr, /MOUNT_NOT_ALLOWED .*ConfigMap\/steal.*auth\/token\/lookup-self is on a token mount \(auth\/token\/\), not a KV secrets engine; .*AVP_NON_KV_MOUNTS/);
+  t.regex(r.stderr, /MOUNT_NOT_ALLOWED .*cubbyhole\/x is on a cubbyhole mount/);
+  t.regex(r.stderr, /MOUNT_NOT_ALLOWED .*identity\/entity\/name\/x is on a identity mount|MOUNT_NOT_ALLOWED .*identity\/entity\/name\/x is under auth\//);
+  t.regex(r.stderr, /MOUNT_NOT_ALLOWED .*sys\/mounts (is on a system mount|is under auth\/)/);
+  t.false(r.stderr.includes(token));
+  t.deepEqual(proxy.requests.filter((q) => /^\/v1\/(auth|cubbyhole|identity|sys\/mounts)/.test(q.path)).map((q) => q.path), [], 'none of them was read');
+
+  // Mount detection refused (a proxy answers 403 for it): the same paths are refused by prefix.
+  proxy.fault = (q) => (q.path.startsWith('/v1/sys/internal/ui/mounts/') ? { status: 403, body: { errors: ['permission denied'] } } : undefined);
+  const blind = await vaultfill(['generate', '-'], { input, env });
+  t.is(blind.code, 5);
+  t.regex(blind.stderr, /MOUNT_NOT_ALLOWED .*auth\/token\/lookup-self is under auth\/, sys\/, identity\/, cubbyhole\//);
+  proxy.fault = undefined;
+
+  // The operator allows a non-KV path: it is read like KV v1.
+  await vault.request('POST', 'cubbyhole/x', { k: 'cubby-value' }, token);
+  const allowed = await vaultfill(['generate', '-'], { input: 'kind: X\na: <path:cubbyhole/x#k>\n', env: { ...env, AVP_NON_KV_MOUNTS: 'cubbyhole' } });
+  t.is(allowed.code, 0, allowed.stderr);
+  t.true(allowed.stdout.includes('cubby-value'));
+});
+
 test('userpass login reads with the user’s policy; a wrong password is an auth error', async (t) => {
   const vault = await sharedTestVault();
   const id = uniq();

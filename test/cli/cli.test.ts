@@ -87,6 +87,32 @@ test('generate walks a directory for yaml, yml and json files in path order, ign
   t.true(r.stdout.includes('u: "alice"') || r.stdout.includes('u: alice'));
 });
 
+test('a directory is read inside itself: a symlink out is an error naming it, and a loop or a second link reads each file once', (t) => {
+  const { dir, secrets } = fixture();
+  const tree = path.join(dir, 'repo');
+  mkdirSync(path.join(tree, 'sub'), { recursive: true });
+  writeFileSync(path.join(tree, 'a.yaml'), 'kind: ConfigMap\nmetadata: {name: a}\n');
+  symlinkSync('..', path.join(tree, 'sub', 'up')); // a loop: sub/up/sub/up/…
+  symlinkSync('../a.yaml', path.join(tree, 'sub', 'again.yaml'));
+  const inside = vaultfill(['generate', tree, '--secrets-file', secrets]);
+  t.is(inside.code, 0, inside.stderr);
+  t.deepEqual(parseAllDocuments(inside.stdout).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name), ['a']);
+
+  // A file of the sidecar (the token cache, say) linked into the repository: JSON is YAML, so it would be echoed.
+  const sidecar = path.join(dir, 'token-cache.json');
+  writeFileSync(sidecar, '{"token": "hvs.sidecar-token-canary"}');
+  symlinkSync(sidecar, path.join(tree, 'leak.yaml'));
+  mkdirSync(path.join(dir, 'elsewhere'));
+  writeFileSync(path.join(dir, 'elsewhere', 'x.yaml'), 'kind: ConfigMap\nmetadata: {name: elsewhere-canary}\n');
+  symlinkSync(path.join(dir, 'elsewhere'), path.join(tree, 'linked-dir'));
+  const out = vaultfill(['generate', tree, '--secrets-file', secrets]);
+  t.is(out.code, 3);
+  t.is(out.stdout, '');
+  t.regex(out.stderr, /error INPUT_READ at .*repo\/leak\.yaml: .*leads outside .* through a symlink/);
+  t.regex(out.stderr, /error INPUT_READ at .*repo\/linked-dir\/x\.yaml: .*leads outside/);
+  t.notRegex(out.stderr, /canary/);
+});
+
 test('a missing key fails with exit 5, a located one-line error and nothing on stdout', (t) => {
   const { secrets } = fixture();
   const r = vaultfill(['generate', '-', '--secrets-file', secrets], { input: manifest.replace('#password', '#nope') });
