@@ -9,7 +9,7 @@ import { now } from './clock.js';
 import type { Env } from './config.js';
 import { VERSION } from './constants.js';
 import { EXIT, VaultfillError, VaultfillErrors, exitCodeOf, formatError } from './errors.js';
-import type { Stdin } from './input/read.js';
+import type { Source, Stdin } from './input/read.js';
 import { createLogger, type Logger } from './log.js';
 
 // The commands' modules (yaml, fast-glob, the backends) load only when a command needs them,
@@ -24,6 +24,8 @@ export interface MainOptions {
   readonly stdin: Stdin;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  /** The working directory of `helm` and `kustomize` (default: the process's). */
+  readonly cwd?: string;
 }
 
 export const HELP = `vaultfill ${VERSION}: fills <path:…#key> placeholders in Kubernetes manifests from Vault.
@@ -32,10 +34,13 @@ Usage:
   vaultfill generate <path|->   render manifests from a file, a directory or stdin (-)
   vaultfill check <path|->      dry run: list every placeholder and whether it resolves
                                 (secrets are read, values are never printed)
+  vaultfill helm                helm template the chart in the current directory, then generate;
+                                Argo CD plugin parameters (PARAM_*), allow-listed (see README)
+  vaultfill kustomize           kustomize build . (or kubectl kustomize .), then generate
   vaultfill version             print the version
   vaultfill help                print this help
 
-Options for generate:
+Options for generate, helm and kustomize:
   -c, --config-path <file>      settings file (YAML, JSON or NAME=value lines)
   -s, --secret-name <[ns:]name> settings from a Kubernetes Secret (default namespace argocd)
       --secrets-file <file>     local-file backend: secrets from this YAML file (AVP_TYPE=file)
@@ -52,7 +57,8 @@ Options for check (and those of generate above):
 Settings come from the environment with argocd-vault-plugin's names (AVP_TYPE, AVP_AUTH_TYPE,
 VAULT_ADDR, …). An Application's plugin env (ARGOCD_ENV_<NAME>) may set only AVP_KV_VERSION,
 and what the sidecar's AVP_APP_SETTINGS allows. Exit codes: 0 ok, 1 internal error, 2 usage or
-settings, 3 input, 4 Vault/backend, 5 placeholder resolution, 141 stdout closed early.
+settings, 3 input, 4 Vault/backend, 5 placeholder resolution, 141 stdout closed early; when helm
+or kustomize fails, its own exit status.
 `;
 
 export async function main(options: MainOptions): Promise<number> {
@@ -119,12 +125,36 @@ export async function main(options: MainOptions): Promise<number> {
   }
   if (values.offline || values.output !== undefined) return usage(stderr, '--offline and --output are options of check');
   // ── end check ──
+  const logger = createLogger(stderr, values.verbose);
+  if (command === 'helm' || command === 'kustomize') {
+    if (rest.length !== 0) return usage(stderr, `${command} takes no arguments: it renders the current directory, with Argo CD's PARAM_* parameters`);
+    const context = { env: options.env, cwd: options.cwd ?? process.cwd(), stderr, logger };
+    return generateFrom(options, values, logger, async () =>
+      command === 'helm' ? (await import('./render/helm.js')).renderHelm(context) : (await import('./render/kustomize.js')).renderKustomize(context),
+    );
+  }
   if (command !== 'generate') return usage(stderr, command ? `unknown command "${command}"` : 'no command given');
   if (rest.length !== 1) return usage(stderr, 'generate takes exactly one <path> or - for stdin');
+  return generateFrom(options, values, logger, async () => (await import('./input/read.js')).readInput(rest[0] as string, options.stdin));
+}
 
-  const logger = createLogger(stderr, values.verbose);
+interface Values {
+  readonly 'config-path'?: string;
+  readonly 'secret-name'?: string;
+  readonly 'secrets-file'?: string;
+  readonly 'disable-token-cache': boolean;
+  readonly 'allow-empty': boolean;
+}
+
+/**
+ * The generate pipeline on the manifests `read` returns (a file, a directory, stdin, or a
+ * tool's output). A number instead of manifests is the exit status of a tool that failed and
+ * has said why on stderr: it is returned as it is.
+ */
+async function generateFrom(options: MainOptions, values: Values, logger: Logger, read: () => Promise<Source[] | number>): Promise<number> {
+  const { stdout } = options;
   try {
-    const [{ loadConfig }, { readInput }, { generate }, { createBackend }, { kubeSecretReader }] = await loadGenerate();
+    const [{ loadConfig }, , { generate }, { createBackend }, { kubeSecretReader }] = await loadGenerate();
     const config = await loadConfig({
       env: options.env,
       configPath: values['config-path'],
@@ -137,7 +167,8 @@ export async function main(options: MainOptions): Promise<number> {
     // between parsed documents, they kept the first read waiting until parsing was nearly done.
     if (config.type === 'vault') await import('./backends/vault.js');
     const reading = now();
-    const sources = await readInput(rest[0] as string, options.stdin);
+    const sources = await read();
+    if (typeof sources === 'number') return sources;
     const readMs = Math.round(now() - reading);
     let backend: Promise<Backend> | undefined;
     const result = await generate(sources, {

@@ -24,6 +24,10 @@ const CODES = {
   INPUT_ENCODING: EXIT.input,
   YAML_PARSE: EXIT.input,
   EMPTY_INPUT: EXIT.input,
+  // `vaultfill helm` / `kustomize`: an Application-supplied argument or values file that is not
+  // allowed (src/render/arguments.ts), and a checkout holding a symlink that leaves it.
+  RENDER_ARGUMENT: EXIT.usage,
+  RENDER_CHECKOUT: EXIT.input,
   BACKEND_UNREACHABLE: EXIT.backend,
   BACKEND_SEALED: EXIT.backend,
   BACKEND_TIMEOUT: EXIT.backend,

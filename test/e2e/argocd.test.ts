@@ -115,9 +115,10 @@ for (const [variant, plugin, name, marker] of variants) {
     t.deepEqual(plugin.spec.discover, { fileName: marker });
     t.is(plugin.spec.lockRepo, false);
     t.true(plugin.spec.generate.command.length > 0);
-    const script = [...plugin.spec.generate.command, ...(plugin.spec.generate.args ?? [])].join(' ');
-    t.regex(script, /vaultfill generate/);
-    if (plugin.spec.generate.command[0] === 'bash') t.regex(script, /set -euo pipefail/);
+    // One vaultfill process, no shell pipeline: its exit status is the render's.
+    t.deepEqual(plugin.spec.generate.command, variant === 'plain' ? ['vaultfill', 'generate', '.'] : ['vaultfill', variant]);
+    t.is(plugin.spec.generate.args, undefined);
+    if (plugin.spec.init?.command[0] === 'bash') t.regex((plugin.spec.init.args ?? []).join(' '), /set -euo pipefail/);
     for (const parameter of plugin.spec.parameters?.static ?? []) {
       t.regex(parameter.name, /^[a-z][a-z0-9-]*$/);
       t.true(['string', 'array', 'map'].includes(parameter.collectionType ?? 'string'), parameter.name);
@@ -283,9 +284,9 @@ test('helm: an absolute values file is refused', async (t) => {
     plugins.helm,
     await helmOptions(join(examples, 'helm'), { parameters: [{ name: 'values-files', array: ['/etc/passwd'] }] }),
   );
-  t.not(result.code, 0);
+  t.is(result.code, 2);
   t.is(result.stdout, '');
-  t.regex(result.stderr, /must be relative/);
+  t.regex(result.stderr, /^error RENDER_ARGUMENT: values-files\[0\] "\/etc\/passwd" is not allowed: the --values file must be relative/);
 });
 
 test('helm: a chart that fails to render fails the sync with nothing on stdout', async (t) => {
@@ -302,19 +303,17 @@ test('helm: a chart that fails to render fails the sync with nothing on stdout',
   t.regex(result.stderr, /image\.digest is required/);
 });
 
-test('helm: pipefail: a failed render fails even when the filter after it succeeds', async (t) => {
+test('helm: a failed render exits with helm\'s status and message, and vaultfill adds nothing', async (t) => {
   t.timeout(HELM_WAIT_MS, 'building helm with scripts/install-helm.mjs');
-  const dir = scratch('helm-pipefail');
+  const dir = scratch('helm-fail');
   cpSync(join(examples, 'helm'), dir, { recursive: true });
   writeFileSync(join(dir, 'templates', 'broken.yaml'), '{{ fail "boom" }}\n');
-  // A vaultfill stand-in that swallows its input and succeeds: only pipefail can fail the run.
-  const stub = scratch('stub-bin');
-  writeExecutable(join(stub, 'vaultfill'), '#!/bin/sh\ncat >/dev/null\nexit 0\n');
-  const helm = await helmDir;
-  const result = await runPlugin(plugins.helm, options(dir, { path: [stub, helm] }));
-  t.not(result.code, 0);
+  const result = await runPlugin(plugins.helm, await helmOptions(dir));
+  t.is(result.code, 1, 'helm template exits 1');
   t.is(result.stdout, '');
-  t.regex(result.stderr, /boom/);
+  t.regex(result.stderr, /^Error: execution error at \(demo-web\/templates\/broken\.yaml:1:3\): boom\n/, 'helm\'s error comes first');
+  t.false(result.stderr.includes('EMPTY_INPUT'));
+  t.false(/^(error [A-Z_]+|vaultfill:)/m.test(result.stderr), 'no line of vaultfill\'s own');
 });
 
 test('helm: init builds missing chart dependencies once, and KUBE_VERSION / KUBE_API_VERSIONS reach helm', async (t) => {
@@ -430,22 +429,18 @@ test('kustomize: a kustomize binary on PATH is preferred and gets the kustomize-
   t.is(at(find(parseManifests(result.stdout), 'ConfigMap', 'from-stub'), 'data', 'host'), db('host'));
 });
 
-test('kustomize: a broken kustomization fails the sync with nothing on stdout', async (t) => {
+test('kustomize: a broken kustomization fails the sync with kustomize\'s status and message only', async (t) => {
   const dir = scratch('kustomize-broken');
   cpSync(join(examples, 'kustomize'), dir, { recursive: true });
   writeFileSync(
     join(dir, 'overlays', 'prod', 'kustomization.yaml'),
     'resources:\n  - ../../base\n  - does-not-exist.yaml\n',
   );
-  // The vaultfill stand-in succeeds on anything: only pipefail can fail the run.
-  const stub = scratch('stub-bin');
-  writeExecutable(join(stub, 'vaultfill'), '#!/bin/sh\ncat >/dev/null\nexit 0\n');
-  for (const path of [[bin], [stub]]) {
-    const result = await runPlugin(plugins.kustomize, options(join(dir, 'overlays', 'prod'), { path }));
-    t.not(result.code, 0);
-    t.is(result.stdout, '');
-    t.regex(result.stderr, /does-not-exist\.yaml/);
-  }
+  const result = await runPlugin(plugins.kustomize, options(join(dir, 'overlays', 'prod'), { checkoutRoot: dir }));
+  t.is(result.code, 1, 'kubectl kustomize exits 1');
+  t.is(result.stdout, '');
+  t.regex(result.stderr, /does-not-exist\.yaml/);
+  t.false(/^(error [A-Z_]+|vaultfill:)/m.test(result.stderr), 'no line of vaultfill\'s own, such as EMPTY_INPUT');
 });
 
 test('kustomize: a placeholder without a secret fails the sync with nothing on stdout', async (t) => {

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 
@@ -57,6 +57,12 @@ export function loadPlugin(relativePath: string): PluginConfig {
 export interface RunOptions {
   /** The Application's source directory (the working directory of every command). */
   readonly cwd: string;
+  /**
+   * The repository checkout `cwd` lies in: ARGOCD_APP_SOURCE_PATH is then `cwd` relative to it,
+   * as Argo CD sets it. Without it, ARGOCD_APP_SOURCE_PATH is `cwd` itself, which no checkout
+   * ends with, so vaultfill takes `cwd` as the checkout.
+   */
+  readonly checkoutRoot?: string;
   readonly appName: string;
   readonly appNamespace: string;
   /** Directories put first on PATH: the vaultfill launcher, helm, stubs. */
@@ -98,7 +104,7 @@ export function cmpEnvironment(options: RunOptions): Record<string, string> {
     ARGOCD_APP_NAMESPACE: options.appNamespace,
     ARGOCD_APP_REVISION: '0123456789abcdef0123456789abcdef01234567',
     ARGOCD_APP_SOURCE_REPO_URL: 'https://git.example.com/platform/deployments.git',
-    ARGOCD_APP_SOURCE_PATH: options.cwd,
+    ARGOCD_APP_SOURCE_PATH: options.checkoutRoot ? relative(options.checkoutRoot, options.cwd) || '.' : options.cwd,
     ARGOCD_APP_SOURCE_TARGET_REVISION: 'main',
     KUBE_VERSION: options.kubeVersion ?? '1.31',
     KUBE_API_VERSIONS: options.kubeApiVersions ?? 'v1,apps/v1,batch/v1,networking.k8s.io/v1',
@@ -139,6 +145,26 @@ function run(command: Command, cwd: string, env: Record<string, string>): Promis
     child.on('close', (code) => {
       clearTimeout(timer);
       resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * The directory of a helm binary built by scripts/install-helm.mjs (minutes when cold, cached
+ * after): call it early, so other tests run while it builds.
+ */
+export function installHelm(): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'install-helm.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const path = out.trim();
+      if (code === 0 && path) resolvePromise(dirname(path));
+      else reject(new Error(`scripts/install-helm.mjs failed (exit ${code}):\n${err}`));
     });
   });
 }
