@@ -250,7 +250,7 @@ test('kubernetes auth logs in with the service-account JWT via a TokenReview end
   await seed(vault, `secret/data/${id}/app`, { user: 'k8s-user' });
   const r = await vaultfill(['generate', '-'], {
     input: `kind: X\na: <path:secret/data/${id}/app#user>\n`,
-    env: { ARGOCD_ENV_AVP_TYPE: 'vault', ARGOCD_ENV_AVP_AUTH_TYPE: 'k8s', ARGOCD_ENV_AVP_K8S_ROLE: 'argocd', ARGOCD_ENV_AVP_K8S_MOUNT_PATH: `auth/k8s-${id}`, ARGOCD_ENV_AVP_K8S_TOKEN_PATH: tokenFile, ARGOCD_ENV_VAULT_ADDR: vault.address, XDG_CACHE_HOME: noCache() },
+    env: { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'k8s', AVP_K8S_ROLE: 'argocd', AVP_K8S_MOUNT_PATH: `auth/k8s-${id}`, AVP_K8S_TOKEN_PATH: tokenFile, VAULT_ADDR: vault.address, XDG_CACHE_HOME: noCache() },
   });
   t.is(r.code, 0, r.stderr);
   t.true(r.stdout.includes('k8s-user'));
@@ -310,10 +310,10 @@ test('an unreachable Vault is a distinct error (exit 4) naming the address', asy
 });
 
 test('missing Vault settings are listed together with the sources consulted', async (t) => {
-  const r = await vaultfill(['generate', '-'], { input: 'kind: X\na: <path:secret/data/x#y>\n', env: { ARGOCD_ENV_AVP_TYPE: 'vault', ARGOCD_ENV_AVP_AUTH_TYPE: 'approle', ARGOCD_ENV_VAULT_ADDR: 'http://127.0.0.1:9', HOME: noCache() } });
+  const r = await vaultfill(['generate', '-'], { input: 'kind: X\na: <path:secret/data/x#y>\n', env: { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'approle', VAULT_ADDR: 'http://127.0.0.1:9', HOME: noCache() } });
   t.is(r.code, 2);
   t.regex(r.stderr, /missing setting AVP_ROLE_ID, AVP_SECRET_ID for AVP_AUTH_TYPE=approle/);
-  t.regex(r.stderr, /ARGOCD_ENV_ variables: AVP_AUTH_TYPE, AVP_TYPE, VAULT_ADDR/);
+  t.regex(r.stderr, /ARGOCD_ENV_ variables: none; environment: AVP_AUTH_TYPE, AVP_TYPE, VAULT_ADDR/);
 });
 
 test('VAULT_NAMESPACE is sent as X-Vault-Namespace on every request', async (t) => {

@@ -180,10 +180,10 @@ test('helm: an empty but successful render is EMPTY_INPUT, as for generate', asy
 
 test('the tools run without the sidecar\'s credentials and with helm\'s plugin locations pinned', async (t) => {
   const { base, app, runs, env } = setup(t);
-  const r = await vaultfill(['helm'], env({ ARGOCD_ENV_AVP_TYPE: 'file', HTTPS_PROXY: 'http://proxy:3128', HELM_DATA_HOME: '/data/helm', LANG: 'C.UTF-8' }), app);
+  const r = await vaultfill(['helm'], env({ ARGOCD_ENV_AVP_KV_VERSION: '2', HTTPS_PROXY: 'http://proxy:3128', HELM_DATA_HOME: '/data/helm', LANG: 'C.UTF-8' }), app);
   t.is(r.code, 0, r.stderr);
   const seen = runs()[0]?.env ?? {};
-  for (const name of ['AVP_SECRET_ID', 'VAULT_TOKEN', 'AVP_TYPE', 'AVP_SECRETS_FILE', 'ARGOCD_ENV_AVP_TYPE', 'ARGOCD_APP_NAME']) t.false(name in seen, name);
+  for (const name of ['AVP_SECRET_ID', 'VAULT_TOKEN', 'AVP_TYPE', 'AVP_SECRETS_FILE', 'ARGOCD_ENV_AVP_KV_VERSION', 'ARGOCD_APP_NAME']) t.false(name in seen, name);
   t.is(seen.HTTPS_PROXY, 'http://proxy:3128');
   t.is(seen.LANG, 'C.UTF-8');
   t.is(seen.HOME, path.join(base, 'home'));
