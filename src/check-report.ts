@@ -2,9 +2,8 @@
  * The `vaultfill check` report: its JSON shape (documented in check.ts) and its text forms, a
  * table on a terminal and one plain line per placeholder when piped. Nothing here sees a value.
  */
-import { Writable } from 'node:stream';
 import { VaultfillError, formatError, type ErrorCode, type Location } from './errors.js';
-import { createLogger } from './log.js';
+import type { Logger } from './log.js';
 
 export type Status = 'resolved' | 'failed' | 'unchecked' | 'removed';
 
@@ -52,32 +51,6 @@ export interface CheckReport {
   readonly summary: Summary;
 }
 
-/** Replaces every registered secret string in a message (log.ts's redaction, reused). */
-export interface Redactor {
-  add(data: unknown): void;
-  clean(message: string): string;
-}
-
-export function createRedactor(): Redactor {
-  let captured = '';
-  // The logger writes synchronously to this sink; its `error` always writes, cleaned.
-  const sink = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      captured += chunk.toString();
-      callback();
-    },
-  });
-  const logger = createLogger(sink, false);
-  return {
-    add: (data) => logger.redact(data),
-    clean: (message) => {
-      captured = '';
-      logger.error(message);
-      return captured.endsWith('\n') ? captured.slice(0, -1) : captured;
-    },
-  };
-}
-
 /** The location fields every report row carries, `null` when unknown. */
 export function locationFields(loc: Location = {}): LocationFields {
   return {
@@ -90,7 +63,7 @@ export function locationFields(loc: Location = {}): LocationFields {
   };
 }
 
-export function toReportedError(error: VaultfillError, redactor: Redactor): ReportedError {
+export function toReportedError(error: VaultfillError, redactor: Pick<Logger, 'clean'>): ReportedError {
   return { code: error.code, message: redactor.clean(error.message), ...locationFields(error.location) };
 }
 

@@ -57,7 +57,7 @@ import { isTrue, viewOf } from './placeholder/scope.js';
 import { findPlaceholders } from './placeholder/grammar.js';
 import { substitute } from './placeholder/substitute.js';
 import { resolveSecrets, type SecretResult } from './secrets/resolve.js';
-import { createRedactor, locationFields, renderJson, renderText, toReportedError, type CheckReport, type CheckedPlaceholder, type Redactor } from './check-report.js';
+import { locationFields, renderJson, renderText, toReportedError, type CheckReport, type CheckedPlaceholder } from './check-report.js';
 import { yaml } from './yaml.js';
 
 export interface CheckCommand {
@@ -138,7 +138,7 @@ interface Entry {
 
 export async function check(sources: readonly Source[], options: CheckOptions): Promise<CheckResult> {
   const started = options.started ?? now();
-  const redactor = createRedactor();
+  const redactor = options.logger;
   const chunks = sources.flatMap(splitDocuments);
   const general: VaultfillError[] = [...(options.earlier ?? [])];
   const empty = emptyInputError(sources, chunks, options.allowEmpty);
@@ -166,7 +166,6 @@ export async function check(sources: readonly Source[], options: CheckOptions): 
     for (const result of secrets.values()) {
       if (!('data' in result)) continue;
       options.logger.redact(result.data);
-      redactor.add(result.data);
     }
   }
   for (const { ref, slot } of references) {
@@ -214,7 +213,7 @@ function resolveOne(ref: Reference, slot: Slot, secrets: ReadonlyMap<string, Sec
   return { status: 'failed', error: error.at(ref.location) };
 }
 
-function referenceRow(ref: Reference, status: CheckedPlaceholder['status'], error: VaultfillError | undefined, redactor: Redactor): CheckedPlaceholder {
+function referenceRow(ref: Reference, status: CheckedPlaceholder['status'], error: VaultfillError | undefined, redactor: Pick<Logger, 'clean'>): CheckedPlaceholder {
   const { location: loc, request, placeholder } = ref;
   return {
     ...locationFields(loc),
@@ -229,7 +228,7 @@ function referenceRow(ref: Reference, status: CheckedPlaceholder['status'], erro
 }
 
 /** A placeholder collect rejected (syntax, modifier, version, path validation): what can be read from its text. */
-function unparsedRow(error: VaultfillError, raw: string, redactor: Redactor): CheckedPlaceholder {
+function unparsedRow(error: VaultfillError, raw: string, redactor: Pick<Logger, 'clean'>): CheckedPlaceholder {
   const loc = error.location ?? {};
   const [found] = findPlaceholders(raw, 'generic');
   const parsed = found && 'placeholder' in found ? found.placeholder : undefined;

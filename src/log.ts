@@ -1,7 +1,8 @@
 /**
- * The one place that writes diagnostics to stderr. Every value read from a backend is
- * registered here and replaced by `[redacted]` in anything written, as a second line of defence
- * behind messages that never include values in the first place.
+ * The one place that writes diagnostics to stderr. Every value read from a backend, and every
+ * credential and token the Vault client sends or receives, is registered here and replaced by
+ * `[redacted]` in anything written, as a second line of defence behind messages that never
+ * include values in the first place (Vault's own error texts are quoted, and are not ours).
  */
 import type { Writable } from 'node:stream';
 
@@ -11,8 +12,10 @@ export interface Logger {
   debug(message: string): void;
   /** Always shown. */
   error(message: string): void;
-  /** Registers every string inside `value` (a secret's data) for redaction. */
+  /** Registers every string inside `value` (a secret's data, a credential, a token) for redaction. */
   redact(value: unknown): void;
+  /** `message` with every registered value replaced, for text that leaves by another way (check's report). */
+  clean(message: string): string;
 }
 
 const MIN_REDACTED_LENGTH = 3;
@@ -52,5 +55,6 @@ export function createLogger(stderr: Writable, verbose: boolean): Logger {
     },
     error: write,
     redact: add,
+    clean,
   };
 }

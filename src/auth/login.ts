@@ -5,6 +5,9 @@ import type { Login } from './types.js';
 
 export async function postLogin(http: VaultHttp, mount: string, suffix: string, body: Record<string, string>, method: string): Promise<Login> {
   const apiPath = `${normalizeMount(mount)}/login${suffix ? `/${encodeURIComponent(suffix)}` : ''}`;
+  // Everything a login sends but the role's name is a credential (secret and role IDs, a
+  // password, a JWT, a GitHub token): no error text may show it, Vault's own included.
+  http.redact(Object.entries(body).filter(([name]) => name !== 'role').map(([, value]) => value));
   const response = await http.request('POST', apiPath, { body });
   const auth = response.body && typeof response.body === 'object' ? (response.body as { auth?: { client_token?: unknown; lease_duration?: unknown } }).auth : undefined;
   if (response.status === 200 && typeof auth?.client_token === 'string') {

@@ -23,6 +23,8 @@ export interface VaultHttpOptions {
   readonly tlsServerName: string | undefined;
   readonly timeoutMs: number;
   readonly retries: number;
+  /** Registers a credential for redaction (log.ts): every token sent, and what logins send. */
+  readonly redact: (value: unknown) => void;
 }
 
 export interface VaultResponse {
@@ -34,6 +36,8 @@ export interface VaultHttp {
   request(method: 'GET' | 'POST' | 'PUT', apiPath: string, options?: { token?: string | undefined; body?: unknown }): Promise<VaultResponse>;
   /** HTTP requests sent so far, retries included. */
   readonly sent: number;
+  /** Registers a credential for redaction, so no error text (Vault's included) can show it. */
+  redact(value: unknown): void;
 }
 
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
@@ -104,7 +108,9 @@ export function createVaultHttp(options: VaultHttpOptions): VaultHttp {
     get sent() {
       return http.sent;
     },
+    redact: options.redact,
     async request(method, apiPath, { token, body } = {}) {
+      if (token) options.redact(token);
       if (token && UNSENDABLE.test(token)) {
         throw new VaultfillError('CONFIG', 'the Vault token contains a control character (CR, LF, NUL…) and cannot be sent in a header; check VAULT_TOKEN or the token file');
       }

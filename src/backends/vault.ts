@@ -48,6 +48,7 @@ export function createVaultBackend(options: BackendOptions): Backend {
     tlsServerName: config.setting(SETTING.vaultTlsServerName),
     timeoutMs: Number(timeoutText) * 1000,
     retries: 3,
+    redact: logger.redact,
   });
   const cache =
     options.disableTokenCache || auth.cacheIdentity === undefined

@@ -76,7 +76,7 @@ async function rawServer(t: ExecutionContext, respond: Respond, host = '127.0.0.
 function client(address: string, extra: Partial<VaultHttpOptions> = {}): VaultHttp {
   return createVaultHttp({
     address, namespace: undefined, caCert: undefined, caPath: undefined, clientCert: undefined, clientKey: undefined,
-    skipVerify: false, tlsServerName: undefined, timeoutMs: 5000, retries: 0, ...extra,
+    skipVerify: false, tlsServerName: undefined, timeoutMs: 5000, retries: 0, redact: () => undefined, ...extra,
   });
 }
 

@@ -365,6 +365,44 @@ test('github login posts the token to auth/github/login and uses the client toke
   t.false(r.stderr.includes('ghp_personal'));
 });
 
+test('Vault error texts are shown with the run’s credentials and tokens redacted, on stderr and in check’s report', async (t) => {
+  // A Vault (or a plugin behind it) whose errors echo what it was sent.
+  const fake = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      res.setHeader('Content-Type', 'application/json');
+      if (req.url?.includes('/login')) res.writeHead(400).end(JSON.stringify({ errors: [`invalid credentials ${body}`] }));
+      else res.writeHead(400).end(JSON.stringify({ errors: [`backend failed for token ${String(req.headers['x-vault-token'])}`] }));
+    });
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => fake.close());
+  const address = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+  const dir = noCache();
+  const jwtFile = path.join(dir, 'jwt');
+  writeFileSync(jwtFile, 'eyJhbGciOiJSUzI1NiJ9.sidecar-jwt-canary.sig\n');
+  const input = 'kind: X\na: <path:secret/data/app#k>\n';
+  const cases: Array<[Record<string, string>, string[]]> = [
+    [{ AVP_AUTH_TYPE: 'approle', AVP_ROLE_ID: 'role-id-canary', AVP_SECRET_ID: 'secret-id-canary' }, ['role-id-canary', 'secret-id-canary']],
+    [{ AVP_AUTH_TYPE: 'k8s', AVP_K8S_ROLE: 'argocd', AVP_K8S_TOKEN_PATH: jwtFile }, ['sidecar-jwt-canary']],
+    [{ AVP_AUTH_TYPE: 'userpass', AVP_USERNAME: 'u', AVP_PASSWORD: 'password-canary' }, ['password-canary']],
+    [{ VAULT_TOKEN: 'hvs.token-canary' }, ['hvs.token-canary']],
+  ];
+  for (const [auth, canaries] of cases) {
+    const env = { AVP_TYPE: 'vault', VAULT_ADDR: address, XDG_CACHE_HOME: dir, AVP_KV_VERSION: '1', ...auth };
+    const r = await vaultfill(['generate', '-'], { input, env });
+    t.is(r.code, 4, r.stderr);
+    t.regex(r.stderr, /\[redacted\]/);
+    const report = await vaultfill(['check', '-o', 'json', '-'], { input, env });
+    for (const canary of canaries) {
+      t.false(r.stderr.includes(canary), `${canary} on stderr: ${r.stderr}`);
+      t.false(report.stdout.includes(canary) || report.stderr.includes(canary), canary);
+    }
+    t.regex(report.stdout, /\[redacted\]/);
+  }
+});
+
 test('no home and no XDG_CACHE_HOME: no token cache, noted under --verbose, never a failure', async (t) => {
   const vault = await sharedTestVault();
   const id = uniq();
