@@ -259,3 +259,88 @@ test('a broken placeholder does not hide the problems of another one in the same
   t.deepEqual(r.errors.map((e) => e.code).sort(), ['KEY_NOT_FOUND', 'UNKNOWN_MODIFIER']);
   t.is(r.output, '');
 });
+
+// --- what the two readers must agree on, each run both ways -----------------------------
+const bothReaders = async (input: string, backend = memoryBackend(secrets)): Promise<[Awaited<ReturnType<typeof run>>, Awaited<ReturnType<typeof run>>]> => [
+  await run(input, backend),
+  await run(input, backend, { fullParser: true }),
+];
+
+test('a placeholder written with JSON escapes (Helm toJson writes < as \\u003c) is found and resolved', async (t) => {
+  const input = 'kind: Secret\nmetadata:\n  name: s\nstringData:\n  password: "\\u003cpath:secret/data/app#password\\u003e"\n  hex: "\\x3cpath:secret/data/app#user>"\n---\n{"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"u": "\\u003cpath:secret/data/app#user\\u003e"}}\n';
+  for (const r of await bothReaders(input)) {
+    t.deepEqual(r.errors, []);
+    t.deepEqual(docs(r.output), [
+      { kind: 'Secret', metadata: { name: 's' }, stringData: { password: 's3cr3t-pw', hex: 'alice' } },
+      { kind: 'ConfigMap', metadata: { name: 'c' }, data: { u: 'alice' } },
+    ]);
+  }
+});
+
+test('the base64 of a short generic placeholder in an annotated Secret is resolved on both readers', async (t) => {
+  const b64 = (s: string): string => Buffer.from(s).toString('base64');
+  t.is(b64('<user>'), 'PHVzZXI+');
+  const input = `kind: Secret\nmetadata:\n  name: s\n  annotations:\n    avp.kubernetes.io/path: secret/data/app\ndata:\n  a: ${b64('<user>')}\n  b: ${b64('<k>')}\n`;
+  const backend = memoryBackend({ 'secret/data/app': { user: 'alice', k: 'v' } });
+  for (const r of await bothReaders(input, backend)) {
+    t.deepEqual(r.errors, []);
+    t.deepEqual((docs(r.output)[0] as { data: unknown }).data, { a: b64('alice'), b: b64('v') });
+  }
+});
+
+test('a placeholder in a mapping key is an error with its location, on both readers', async (t) => {
+  for (const r of await bothReaders('kind: ConfigMap\nmetadata:\n  name: c\ndata:\n  <path:secret/data/app#user>: x\n')) {
+    t.is(r.output, '');
+    t.deepEqual(r.errors.map(formatError), ['error PLACEHOLDER_SYNTAX at stdin:5:3 (document 1, ConfigMap/c, data["<path:secret/data/app#user>"]): a placeholder in a mapping key is not resolved; put it in a value']);
+  }
+});
+
+test('avp.kubernetes.io annotations are strings, as Kubernetes requires: other YAML types are errors on both readers', async (t) => {
+  const doc = (annotation: string): string => `kind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n    ${annotation}\ndata:\n  u: <path:secret/data/app#user>\n`;
+  for (const annotation of ['avp.kubernetes.io/ignore: 1.0', 'avp.kubernetes.io/kv-version: 2.0', 'avp.kubernetes.io/secret-version: 02', 'avp.kubernetes.io/path: null', 'avp.kubernetes.io/ignore: yes', 'avp.kubernetes.io/ignore: true']) {
+    const [fast, full] = await bothReaders(doc(annotation));
+    const name = annotation.split(':')[0] as string;
+    t.deepEqual(fast.errors.map(formatError), full.errors.map(formatError), annotation);
+    t.true(fast.errors.some((e) => e.code === 'ANNOTATION_INVALID' && e.message === `${name} must be a string; quote its value (e.g. ${name}: "…")`), annotation);
+  }
+  // Quoted, the same values are read as the strings they are.
+  const [fast, full] = await bothReaders(doc('avp.kubernetes.io/ignore: "true"'));
+  t.deepEqual([fast.errors, full.errors], [[], []]);
+  t.is(fast.output, doc('avp.kubernetes.io/ignore: "true"'));
+});
+
+test('values that YAML readers would retype come out quoted; words no reader retypes stay plain', async (t) => {
+  const values = { hex: '0xDEADBEEF', octal: '017', date: '2001-12-14', yes: 'yes', on: 'On', tilde: '~', inf: '-.inf', sexa: '190:20:30', word: 'alice-1.2', ws: '  ' };
+  const backend = memoryBackend({ 'secret/data/v': values });
+  const input = `kind: X\n${Object.keys(values).map((k) => `k-${k}: <path:secret/data/v#${k}>\nblock-${k}: |\n    <path:secret/data/v#${k}>\n`).join('')}`;
+  for (const r of await bothReaders(input, backend)) {
+    t.deepEqual(r.errors, []);
+    const expected = Object.fromEntries(Object.entries(values).flatMap(([k, v]) => [[`k-${k}`, v], [`block-${k}`, `${v}\n`]]));
+    // YAML 1.1 (Kubernetes' reader is 1.1-like) and 1.2 both read every value back as the string.
+    t.deepEqual(parse(r.output), { kind: 'X', ...expected });
+    t.deepEqual(parse(r.output, { version: '1.1' }), { kind: 'X', ...expected });
+    t.regex(r.output, /^k-word: alice-1\.2$/m);
+    t.regex(r.output, /^k-hex: "0xDEADBEEF"$/m);
+  }
+});
+
+test('a multi-line value in a flow collection stays valid YAML; a block scalar keeps its indentation, so a comment after it stays outside', async (t) => {
+  const backend = memoryBackend({ 'secret/data/v': { ml: 'line1\nline2', pw: 's3cr3t' } });
+  const input = 'kind: X\nspec:\n  env: [{name: A, value: <path:secret/data/v#ml>}]\n  key: |\n      <path:secret/data/v#pw>\n    # a comment at a lesser indent\n  other: 1\n';
+  for (const r of await bothReaders(input, backend)) {
+    t.deepEqual(r.errors, []);
+    t.deepEqual(parse(r.output), { kind: 'X', spec: { env: [{ name: 'A', value: 'line1\nline2' }], key: 's3cr3t\n', other: 1 } });
+    t.true(r.output.includes('    # a comment at a lesser indent\n'));
+  }
+});
+
+test('a value Kubernetes cannot hold (a lone surrogate) is an error naming the placeholder, never U+FFFD', async (t) => {
+  const backend = memoryBackend({ 'secret/data/v': { bad: 'a\ud800b' } });
+  for (const style of ['<path:secret/data/v#bad>', "'<path:secret/data/v#bad>'", '"x <path:secret/data/v#bad>"']) {
+    for (const r of await bothReaders(`kind: X\na: ${style}\n`, backend)) {
+      t.is(r.output, '');
+      t.deepEqual(r.errors.map((e) => e.code), ['VALUE_UNREPRESENTABLE']);
+      t.is(r.errors[0]?.location?.placeholder, '<path:secret/data/v#bad>');
+    }
+  }
+});

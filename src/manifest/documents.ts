@@ -56,7 +56,7 @@ function workOffsets(text: string): number[] {
   const prefix = ANNOTATION.path.length - '/path'.length;
   for (let i = text.indexOf('/path', prefix); i !== -1; i = text.indexOf('/path', i + 1)) if (text.startsWith(ANNOTATION.path, i - prefix)) hits.push(i - prefix);
   for (let i = text.indexOf('Secret'); i !== -1; i = text.indexOf('Secret', i + 1)) if (endsSecretKind(text, i)) hits.push(i);
-  for (let i = text.indexOf('\\'); i !== -1; i = text.indexOf('\\', i + 2)) if (isEscapeOfInterest(text, i)) hits.push(i);
+  for (let i = text.indexOf('\\'); i !== -1; i = text.indexOf('\\', i + 1)) if (isEscapeOfInterest(text, i)) hits.push(i);
   return hits.sort((a, b) => a - b);
 }
 
@@ -76,7 +76,7 @@ function isEscapeOfInterest(text: string, i: number): boolean {
 
 /** Whether `text` holds `<` written as an escape (the line scanner leaves such documents to the parser). */
 export function hasEscapedAngle(text: string): boolean {
-  for (let i = text.indexOf('\\'); i !== -1; i = text.indexOf('\\', i + 2)) if (isEscapeOfInterest(text, i) && text[i + 1] !== '/') return true;
+  for (let i = text.indexOf('\\'); i !== -1; i = text.indexOf('\\', i + 1)) if (isEscapeOfInterest(text, i) && text[i + 1] !== '/') return true;
   return false;
 }
 

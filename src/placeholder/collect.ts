@@ -70,10 +70,12 @@ export function collect(parsed: ParsedChunk, edits: TextEdit[], options: Collect
       if (node) walk(node, path, undefined, undefined, pathOnlyScope(options));
       return;
     }
+    const problems: string[] = [];
+    const view = viewOf(node, (message) => problems.push(message));
     const report = (message: string): void => {
       out.errors.push(new VaultfillError('ANNOTATION_INVALID', message, { location: locate(node.range?.[0] ?? 0, { resource: view.label }) }));
     };
-    const view = viewOf(node, report);
+    problems.forEach(report);
     const scope = scopeOf(view, options, report);
     if (!scope) return;
     const isList = view.kind?.endsWith('List') === true;
@@ -185,7 +187,15 @@ function visitString(
   let base64 = false;
   if (!mayContain(value, scope.mode)) {
     const decoded = scope.isSecret ? decodeBase64Text(value) : undefined;
-    if (decoded === undefined || !mayContain(decoded, scope.mode)) return;
+    if (decoded === undefined || !mayContain(decoded, scope.mode)) {
+      // JSON inside a string (Helm's `toJson | quote`) keeps `<` escaped after YAML has read it:
+      // the placeholder cannot be filled without knowing that escaping, and must not pass.
+      if (ESCAPED_PLACEHOLDER.test(value)) {
+        const location = locate(start, { resource: scope.resource.label, yamlPath: path });
+        out.errors.push(new VaultfillError('PLACEHOLDER_SYNTAX', 'a placeholder written as \\u003cpath:… inside this value (JSON text in a string, e.g. Helm\'s `toJson | quote`) is not resolved; write it unescaped (Helm: toRawJson)', { location }));
+      }
+      return;
+    }
     text = decoded;
     base64 = true;
   }
@@ -307,6 +317,7 @@ function isStringTag(node: Scalar): boolean {
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const ESCAPED_PLACEHOLDER = /\\(?:u003[cC]|x3[cC])path:/;
 
 /** The text a canonical base64 string encodes, or undefined when it is not base64 of UTF-8 text. */
 function decodeBase64Text(value: string): string | undefined {

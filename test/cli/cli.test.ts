@@ -227,3 +227,11 @@ test('the YAML parser never prints: unknown tags in a secrets file, a -c file an
   t.is(r.stderr, '');
   t.like(parseAllDocuments(r.stdout)[0]?.toJS(), { user: 'app', pw: 'Hunter2-in-file' });
 });
+
+test('a reader that stops early (| head) ends the run quietly: exit 141, no stack on stderr', (t) => {
+  const { dir, secrets } = fixture();
+  const big = path.join(dir, 'big.yaml');
+  writeFileSync(big, Array.from({ length: 20_000 }, (_, i) => `kind: ConfigMap\nmetadata:\n  name: c${i}\n`).join('---\n') + `---\n${manifest}`);
+  const r = spawnSync('bash', ['-c', 'set -o pipefail; "$0" generate --secrets-file "$1" "$2" | head -c 100 >/dev/null; echo "${PIPESTATUS[0]}" >&2', bin, secrets, big], { encoding: 'utf8' });
+  t.is(r.stderr, '141\n');
+});

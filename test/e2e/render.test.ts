@@ -303,3 +303,20 @@ test('kustomize: --enable-helm cannot run a downloader plugin from the repositor
   t.regex(result.stderr, /could not find protocol handler for: evil/);
   nothingLeaked(t, result);
 });
+
+// --- issue 14: Helm's toJson writes `<` as \u003c --------------------------------------------
+test('helm: a placeholder that a template writes with toJson (`<` as \\u003c) is resolved; JSON text in a string is an error, never passed through', async (t) => {
+  t.timeout(HELM_WAIT_MS, 'building helm with scripts/install-helm.mjs');
+  const where = sidecar('helm');
+  const template = join(where.app, 'templates', 'json.yaml');
+  writeFileSync(template, 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: json\nstringData:\n  password: {{ .Values.db.password | toJson }}\n');
+  const result = await render(plugins.helm, where);
+  t.is(result.code, 0, result.stderr);
+  t.is(at(find(parseManifests(result.stdout), 'Secret', 'json'), 'stringData', 'password'), 'correct-horse-battery-staple');
+  // `toJson | quote`: the YAML value is JSON text whose `<` is still escaped.
+  writeFileSync(template, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: json\ndata:\n  config.json: {{ dict "user" .Values.db.username | toJson | quote }}\n');
+  const quoted = await render(plugins.helm, where);
+  t.is(quoted.code, 5, quoted.stderr);
+  t.is(quoted.stdout, '');
+  t.regex(quoted.stderr, /error PLACEHOLDER_SYNTAX at helm template:\d+:\d+ \(document \d+, ConfigMap\/json, data\["config\.json"\]\): a placeholder written as \\u003cpath:… .*toRawJson/);
+});

@@ -40,7 +40,7 @@ export interface Run extends Omit<GenerateResult, 'output'> {
 export async function run(
   text: string | Array<{ name: string; text: string }>,
   backend: Backend,
-  options: { kvVersion?: 1 | 2; pathValidation?: RegExp; allowEmpty?: boolean; verbose?: boolean } = {},
+  options: { kvVersion?: 1 | 2; pathValidation?: RegExp; allowEmpty?: boolean; verbose?: boolean; fullParser?: boolean } = {},
 ): Promise<Run> {
   const stderr = new PassThrough();
   let written = '';
@@ -48,7 +48,7 @@ export async function run(
   const logger = createLogger(stderr, options.verbose ?? false);
   const sources = typeof text === 'string' ? [{ name: 'stdin', text }] : text;
   const result = await generate(sources, {
-    config: { kvVersion: options.kvVersion ?? 2, pathValidation: options.pathValidation, concurrency: 4 },
+    config: { kvVersion: options.kvVersion ?? 2, pathValidation: options.pathValidation, concurrency: 4, fullParser: options.fullParser ?? false },
     backend: async () => backend,
     allowEmpty: options.allowEmpty ?? false,
     logger,
