@@ -15,7 +15,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { curatedValues, hostileValue, type HostileValue } from '../helpers/hostile-values.js';
 import { ThreeReaders, show, unrepresentable } from '../helpers/read-back.js';
-import { POSITIONS, check, shapesOf, type Case, type Position } from './cases.js';
+import { POSITIONS, check, scannerReads, shapesOf, type Case, type Position } from './cases.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20261130);
 /** Runs of each position's property (`npm test`: a few dozen; FC_RUNS for the long mode). */
@@ -50,7 +50,15 @@ function failureReport(failures: readonly { line: string; detail: string }[], to
   return `${failures.length} of ${total} cases fail:\n${failures.map((f) => `  - ${f.line}`).join('\n')}\n\n${failures.slice(0, 3).map((f) => f.detail).join('\n\n')}`;
 }
 
-async function sweep(t: { fail(message: string): void; pass(): void }, cases: readonly Case[]): Promise<void> {
+interface Assertions {
+  fail(message: string): void;
+  pass(): void;
+  log(...values: unknown[]): void;
+}
+
+async function sweep(t: Assertions, cases: readonly Case[]): Promise<void> {
+  const scanned = cases.filter(scannerReads).length;
+  t.log(`${cases.length} cases, ${scanned} of them read by the line scanner`);
   const failures: Array<{ line: string; detail: string }> = [];
   await inBatches(cases, 24, async (c) => {
     const detail = await checked(c);
@@ -76,6 +84,29 @@ for (const name of CORE) {
     await sweep(t, values.flatMap((value, i) => [whole, others[i % others.length] as string].map((shape) => ({ position: where, value, shape, generic: false, lineEnds: 'lf' as const, finalNewline: true }))));
   });
 }
+
+// Every position in every variant, with a few ordinary values in turn: the variants that only
+// matter in some positions (CRLF and no final newline after a block scalar) are not left to chance.
+test('every position reads back right in every variant (generic <k>, LF/CRLF/mixed line ends, with and without a final newline)', async (t) => {
+  const values: HostileValue[] = ['abc', 'two\nlines', 'yes', 7, ' lead', '<k>', { a: [1] }, 'it\'s: #'].map((value) => ({ value, label: 'ordinary' }));
+  const cases: Case[] = [];
+  for (const where of POSITIONS) {
+    for (const generic of [false, true]) {
+      for (const lineEnds of where.json ? (['lf'] as const) : (['lf', 'crlf', 'mixed'] as const)) {
+        for (const finalNewline of [true, false]) {
+          const shapes = shapesOf(where);
+          const n = cases.length;
+          const value = values[n % values.length] as HostileValue;
+          if (where.stringsOnly && typeof value.value !== 'string') continue;
+          cases.push({ position: where, value, shape: shapes[n % shapes.length] as string, generic, lineEnds, finalNewline });
+        }
+      }
+    }
+  }
+  await sweep(t, cases);
+  const scanned = cases.filter(scannerReads).length;
+  if (scanned < cases.length / 5) t.fail(`the line scanner read only ${scanned} of ${cases.length} cases: the two paths were hardly compared`);
+});
 
 test('every curated value Kubernetes cannot hold is refused (VALUE_UNREPRESENTABLE, exit 5, no output), whole or inside a string', async (t) => {
   const values = curatedValues().filter((v) => !representable(v));
@@ -110,7 +141,7 @@ function caseOf(positions: readonly Position[], values: fc.Arbitrary<HostileValu
   );
 }
 
-async function property(t: { fail(message: string): void; pass(): void }, cases: fc.Arbitrary<Case>, numRuns: number): Promise<void> {
+async function property(t: Assertions, cases: fc.Arbitrary<Case>, numRuns: number): Promise<void> {
   const result = await fc.check(
     fc.asyncProperty(cases, async (c) => {
       const problem = await checked(c);
