@@ -163,3 +163,16 @@ test('a stream of comments and separators only comes out exactly as it went in (
     for (const [path, got] of Object.entries(ran)) t.is(got.output, input, `${path}: ${show(input)}`);
   }
 });
+
+// AVP decodes base64 in a Secret's `data` only; `stringData` and metadata hold plain text, so
+// base64 of placeholder text there is a value like any other.
+test("base64 of a placeholder outside a Secret's data is plain text, left as it is", async (t) => {
+  const b64 = Buffer.from('<path:secret/data/s#w>', 'utf8').toString('base64');
+  for (const input of [
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  a: ${b64}\n`,
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  annotations:\n    note: ${b64}\n  labels:\n    l: ${b64}\ntype: Opaque\n`,
+  ]) {
+    const ran = await generateBothWays(input, SECRETS);
+    for (const [path, got] of Object.entries(ran)) t.is(got.output, input, `${path}: ${show(input)}`);
+  }
+});
