@@ -127,7 +127,12 @@ export function show(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (Object.is(value, -0)) return '-0';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  const text = JSON.stringify(value, (_k, v: unknown) => (v instanceof Date ? `Date(${v.toISOString()})` : v instanceof Uint8Array ? `bytes(${Buffer.from(v).toString('hex')})` : v));
+  // JSON would write NaN, the infinities and -0 as null and 0: they are shown as «NaN», «-0».
+  const text = JSON.stringify(value, function (this: unknown, k: string, v: unknown) {
+    const raw = (this as Record<string, unknown>)[k];
+    if (typeof raw === 'number' && (!Number.isFinite(raw) || Object.is(raw, -0))) return `«${Object.is(raw, -0) ? '-0' : String(raw)}»`;
+    return raw instanceof Date ? `Date(${raw.toISOString()})` : v instanceof Uint8Array ? `bytes(${Buffer.from(v).toString('hex')})` : v;
+  });
   return text.length > 600 ? `${text.slice(0, 600)}… (${text.length} chars)` : text;
 }
 
