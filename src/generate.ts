@@ -82,7 +82,7 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
       }
     }
   }
-  stats.documents = chunks.length;
+  stats.documents = chunks.filter((c) => !c.filler).length;
   const empty = emptyInputError(sources, chunks, options.allowEmpty);
   if (empty) errors.push(empty);
   stats.parsed = chunks.filter((c) => c.candidate).length;
@@ -199,7 +199,7 @@ function collectChunk(chunk: Chunk, config: CollectOptions): Collected & { reado
 
 /** EMPTY_INPUT when there are no manifests and --allow-empty was not given. */
 export function emptyInputError(sources: readonly Source[], chunks: readonly Chunk[], allowEmpty: boolean): VaultfillError | undefined {
-  if (chunks.length || allowEmpty) return undefined;
+  if (allowEmpty || chunks.some((c) => !c.filler)) return undefined;
   const what = sources.length ? sources.map((s) => s.name).join(', ') : 'the directory (no *.yaml, *.yml or *.json files)';
   return new VaultfillError(
     'EMPTY_INPUT',

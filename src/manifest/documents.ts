@@ -26,6 +26,8 @@ export interface Chunk {
   readonly span: readonly [number, number];
   /** Where `text` stands in the source, `[start, end)` (without a line break `text` added). */
   readonly body: readonly [number, number];
+  /** Not a document: a source that holds none (comments, separators) as a piece of the output. */
+  readonly filler: boolean;
 }
 
 export interface ParsedChunk {
@@ -113,6 +115,7 @@ class SourceChunk implements Chunk {
     readonly span: readonly [number, number],
     readonly body: readonly [number, number],
     private readonly lines: LineIndex,
+    readonly filler = false,
   ) {}
 
   get line(): number {
@@ -194,6 +197,8 @@ export function* documentsOf(source: Source): Generator<Chunk, void, undefined> 
     if (line === '') markers.lastIndex++;
   }
   if (held) yield make(heldStart, text.length, held[0], held[1]);
+  // A source with no document still comes out as it came in (with --allow-empty).
+  else if (text) yield new SourceChunk(source, 0, '', false, [0, text.length], [text.length, text.length], lines, true);
 }
 
 /**

@@ -6,10 +6,11 @@
  * The rule for strings: a value is written plain only when it is a word that every YAML reader
  * reads as that same string: it starts with an ASCII letter, holds only printable characters
  * and no `: `, ` #`, tab or trailing `:`/space, and is none of the words that YAML 1.1 reads as
- * booleans or null (`yes`, `On`, `n`, `NULL`, `~` …: YAML 1.2's core words are among them).
- * Readers decide what a plain scalar is by its first character; for a letter, only those
- * words are special in YAML 1.2 core, YAML 1.1 and Kubernetes' reader (go-yaml), so the rule
- * is exact for that class, and the test suite holds it to all three readers. Everything else
+ * booleans or null (`yes`, `On`, `n`, `NULL`, `~` …: YAML 1.2's core words are among them), or
+ * that the `yaml` package's YAML 1.1 schema reads as a number (`e5`). Readers decide what a
+ * plain scalar is by its first character; for a letter, only those words are special in YAML
+ * 1.2 core, YAML 1.1 and Kubernetes' reader (go-yaml), so the rule is exact for that class, and
+ * the test suite holds it to all three readers (test/output/). Everything else
  * (numbers, dates, `0xDEADBEEF`, `1.2.3`, text with spaces and colons …) is quoted: single
  * quotes when the scalar was single-quoted and the value is printable on one line, else double
  * quotes with JSON's escapes plus YAML's for C1 controls and line separators. Multi-line
@@ -46,8 +47,10 @@ export interface TextEdit {
 const UNPRINTABLE = /[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\ud800-\udfff]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 // The letter-first plain scalars YAML 1.1 resolves as booleans or null (the spec's bool and
-// null type regular expressions); YAML 1.2 core's true/false/null are among them.
-const YAML11_WORD = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL)$/;
+// null type regular expressions; YAML 1.2 core's true/false/null are among them), and what the
+// `yaml` package's YAML 1.1 schema reads as a float with no digits before the exponent (`e5`,
+// `E-3`: NaN to it, strings to the spec and to Kubernetes).
+const YAML11_WORD = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|[eE][-+]?[0-9]+)$/;
 const FLOW_PLAIN = /^[A-Za-z][A-Za-z0-9_./+=@%~-]*$/;
 
 /** Whether `value` may be written as a plain scalar (see the header). */
@@ -59,9 +62,15 @@ export function isPlainSafe(value: string, inFlow: boolean): boolean {
   return !(value.includes(': ') || value.includes(' #') || value.endsWith(':') || value.endsWith(' '));
 }
 
-/** Refuses a value Kubernetes cannot hold: text with a lone UTF-16 surrogate (Go strings are UTF-8), an infinite number. */
-export function assertRepresentable(value: unknown): void {
-  if (typeof value === 'number' && !Number.isFinite(value)) {
+/**
+ * Refuses a value Kubernetes cannot hold: text with a lone UTF-16 surrogate (Go strings are
+ * UTF-8), a non-finite number written as YAML or inside a collection. `asText`: the value is
+ * written as its text (stringified into a longer string, a ConfigMap, base64).
+ */
+export function assertRepresentable(value: unknown, asText = false): void {
+  // As text, a number is its digits ("Infinity" is a fine string); as YAML, or inside a
+  // collection (which is written as JSON), a non-finite one has no form Kubernetes reads.
+  if (typeof value === 'number' && !Number.isFinite(value) && !asText) {
     throw new VaultfillError('VALUE_UNREPRESENTABLE', 'the value is an infinite or NaN number, which Kubernetes cannot store (JSON has no such numbers); quote it in the secret or drop the parse modifier');
   }
   if (typeof value === 'string') {
@@ -69,7 +78,7 @@ export function assertRepresentable(value: unknown): void {
       throw new VaultfillError('VALUE_UNREPRESENTABLE', 'the value holds a lone UTF-16 surrogate (not valid Unicode), which Kubernetes cannot store; fix the value in the secret store');
     }
   } else if (Array.isArray(value)) {
-    value.forEach(assertRepresentable);
+    value.forEach((item) => assertRepresentable(item));
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       assertRepresentable(k);
@@ -78,7 +87,11 @@ export function assertRepresentable(value: unknown): void {
   }
 }
 
-/** A double-quoted scalar on one line: JSON's escapes, which YAML shares, plus YAML's for what JSON leaves raw. */
+/**
+ * A double-quoted scalar on one line: JSON's escapes, which YAML shares, plus YAML's for what
+ * JSON leaves raw. Characters outside the BMP stay raw, never `\ud83d\ude00`: Kubernetes' reader
+ * refuses surrogate escapes, even paired ones (test/oracle/).
+ */
 export function quoteDouble(value: string): string {
   return JSON.stringify(value).replace(/[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
@@ -91,7 +104,6 @@ const NOT_LITERAL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]
 
 /** The text of a string value written where `site` stood. */
 export function renderString(value: string, site: ScalarSite): string {
-  assertRepresentable(value);
   if (site.indent !== undefined && value.trim() && !NOT_LITERAL.test(value)) {
     const clip = value.endsWith('\n');
     const pad = ' '.repeat(site.indent);
@@ -104,20 +116,15 @@ export function renderString(value: string, site: ScalarSite): string {
 }
 
 /**
- * A typed value (number, boolean, null, list, map) as flow YAML that every reader reads the
- * same: JSON with YAML-friendly separators (`{"a": 1, "b": [2]}`), and floats with a `.` so
+ * A typed value (number, boolean, null, list, map; assertRepresentable has passed it) as flow
+ * YAML that every reader reads the same: JSON with YAML-friendly separators (`{"a": 1, "b": [2]}`), and floats with a `.` so
  * YAML 1.1 reads `1.0e+21` as a number, as YAML 1.2 and Kubernetes read `1e+21`.
  */
 export function renderTyped(value: unknown): string {
-  assertRepresentable(value);
-  return flowText(value);
-}
-
-function flowText(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(flowText).join(', ')}]`;
+  if (Array.isArray(value)) return `[${value.map(renderTyped).join(', ')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);
-    return `{${entries.map(([k, v]) => `${quoteDouble(k)}: ${flowText(v)}`).join(', ')}}`;
+    return `{${entries.map(([k, v]) => `${quoteDouble(k)}: ${renderTyped(v)}`).join(', ')}}`;
   }
   if (typeof value === 'number') {
     const text = String(value);

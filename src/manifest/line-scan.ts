@@ -227,7 +227,7 @@ function scan(text: string, kind: string): ScannedDocument {
         const block = readLiteral(text, next, blockEnd, chomp);
         if (block.value.includes('<') || (isSecret && isBase64Shaped(block.value))) {
           scalars.push({
-            start: valueAt, end: block.end, value: block.value, style: 'literal', inFlow: false, indent: block.indent, eol: '\n', path: pathOf(parent, segment),
+            start: valueAt, end: block.end, value: block.value, style: 'literal', inFlow: false, indent: block.indent, eol: text[next - 2] === '\r' ? '\r\n' : '\n', path: pathOf(parent, segment),
             line: removable ? { start: lineStart, end: block.end + 1 } : undefined,
           });
         }

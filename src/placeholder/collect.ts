@@ -11,7 +11,7 @@ import { renderString, renderTyped, type ScalarSite, type ScalarStyle, type Text
 import { isBase64Shaped, type ScannedDocument } from '../manifest/line-scan.js';
 import { joinPath } from '../manifest/yaml-path.js';
 import { findPlaceholders, mayContain, type Placeholder } from './grammar.js';
-import { pathOnlyScope, scopeOf, viewOf, type Resource, type Scope } from './scope.js';
+import { inSecretData, pathOnlyScope, scopeOf, stringsOnly, viewOf, type Resource, type Scope } from './scope.js';
 import { yaml } from '../yaml.js';
 
 export interface Reference {
@@ -37,6 +37,8 @@ export interface Slot {
   /** The string the placeholders are in (decoded, for a base64 Secret value). */
   readonly text: string;
   readonly base64: boolean;
+  /** Resolved values are written as strings (a ConfigMap, stringData, annotations, an explicit !!str). */
+  readonly stringify: boolean;
   readonly references: readonly Reference[];
 }
 
@@ -76,7 +78,7 @@ export function collect(parsed: ParsedChunk, edits: TextEdit[], options: Collect
       out.errors.push(new VaultfillError('ANNOTATION_INVALID', message, { location: locate(node.range?.[0] ?? 0, { resource: view.label }) }));
     };
     problems.forEach(report);
-    const scope = scopeOf(view, options, report);
+    const scope = scopeOf(view, options, report, path);
     if (!scope) return;
     const isList = view.kind?.endsWith('List') === true;
     for (const pair of node.items) {
@@ -102,7 +104,9 @@ export function collect(parsed: ParsedChunk, edits: TextEdit[], options: Collect
       const start = node.range?.[0] ?? 0;
       if (isStringTag(node)) {
         const site = siteOf(text, node, Boolean(parent.flow));
-        visitString(out, options, locate, node.value, start, text.slice(site.start, site.end), path, scope, () => new TextTarget(site, pair && isMap(parent) ? removal(text, parent, pair) : undefined, edits));
+        // An explicit `!!str` stays: a typed value written after it would be read as a string, or not at all.
+        const tagged = node.tag !== undefined;
+        visitString(out, options, locate, node.value, start, text.slice(site.start, site.end), path, scope, () => new TextTarget(site, pair && isMap(parent) ? removal(text, parent, pair) : undefined, edits), tagged);
       } else if (findPlaceholders(node.value, scope.mode).length && node.tag !== BINARY) {
         // Left alone, the placeholder would reach the cluster verbatim.
         const location = locate(start, { resource: scope.resource.label, yamlPath: path });
@@ -181,12 +185,12 @@ export function collectScanned(chunk: Chunk, doc: ScannedDocument, edits: TextEd
 /** One string value: its placeholders become a slot, or errors with locations. */
 function visitString(
   out: Collected, options: CollectOptions, locate: Locate,
-  value: string, start: number, source: string, path: string, scope: Scope, target: () => EditTarget,
+  value: string, start: number, source: string, path: string, scope: Scope, target: () => EditTarget, tagged = false,
 ): void {
   let text = value;
   let base64 = false;
   if (!mayContain(value, scope.mode)) {
-    const decoded = scope.isSecret ? decodeBase64Text(value) : undefined;
+    const decoded = inSecretData(scope, path) ? decodeBase64Text(value) : undefined;
     if (decoded === undefined || !mayContain(decoded, scope.mode)) {
       // JSON inside a string (Helm's `toJson | quote`) keeps `<` escaped after YAML has read it:
       // the placeholder cannot be filled without knowing that escaping, and must not pass.
@@ -220,7 +224,7 @@ function visitString(
   // With a broken placeholder beside them, the good ones are still read and checked, so every
   // problem of the value is reported in this run; the run writes nothing anyway.
   if (!references.length) return;
-  out.slots.push({ target: target(), text, base64, references, resource: scope.resource });
+  out.slots.push({ target: target(), text, base64, stringify: tagged || stringsOnly(scope, path), references, resource: scope.resource });
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { Pair, YAMLMap } from 'yaml';
 import { ANNOTATION, FALSE_WORDS, TRUE_WORDS } from '../constants.js';
 import { isPlainSafe } from '../manifest/edit.js';
+import { joinPath } from '../manifest/yaml-path.js';
 import type { Mode } from './grammar.js';
 import { parseYaml, yaml } from '../yaml.js';
 
@@ -23,6 +24,8 @@ export interface Resource {
 
 export interface Scope {
   readonly resource: Resource;
+  /** The resource's own YAML path in its document (`items[2]` in a List; empty otherwise). */
+  readonly base: string;
   readonly mode: Mode;
   readonly annotationPath: string | undefined;
   readonly secretVersion: string | undefined;
@@ -32,7 +35,7 @@ export interface Scope {
 
 export function pathOnlyScope(options: ScopeOptions): Scope {
   const resource = { kind: undefined, label: undefined, removeMissing: false, stringify: false };
-  return { resource, mode: 'path-only', annotationPath: undefined, secretVersion: undefined, kvVersion: options.kvVersion, isSecret: false };
+  return { resource, base: '', mode: 'path-only', annotationPath: undefined, secretVersion: undefined, kvVersion: options.kvVersion, isSecret: false };
 }
 
 export interface ResourceView {
@@ -42,7 +45,7 @@ export interface ResourceView {
 }
 
 /** The rules a resource's annotations set, or undefined when the resource is ignored. */
-export function scopeOf(view: ResourceView, options: ScopeOptions, report: (message: string) => void): Scope | undefined {
+export function scopeOf(view: ResourceView, options: ScopeOptions, report: (message: string) => void, base = ''): Scope | undefined {
   const { kind, label, annotation } = view;
   if (isTrue(annotation(ANNOTATION.ignore))) return undefined;
   const removeMissing = isTrue(annotation(ANNOTATION.removeMissing));
@@ -59,6 +62,7 @@ export function scopeOf(view: ResourceView, options: ScopeOptions, report: (mess
   if (annotationPath !== undefined && !annotationPath.trim()) report(`${ANNOTATION.path} is empty`);
   return {
     resource: { kind, label, removeMissing, stringify: kind === 'ConfigMap' },
+    base,
     mode: annotationPath === undefined ? 'path-only' : 'generic',
     annotationPath: annotationPath?.trim(),
     secretVersion: annotation(ANNOTATION.secretVersion),
@@ -120,6 +124,31 @@ function annotationString(node: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether `path` is `prefix` or lies under it. */
+function under(path: string, prefix: string): boolean {
+  return path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '.' || path[prefix.length] === '[');
+}
+
+/** A value under a Secret's `data`: base64 of its text, as AVP reads it (`stringData` is plain text). */
+export function inSecretData(scope: Scope, path: string): boolean {
+  return scope.isSecret && under(path, joinPath(scope.base, 'data'));
+}
+
+/**
+ * Fields Kubernetes holds only as strings, where a typed value could only fail the sync: a
+ * Secret's `stringData`, and every resource's annotations and labels (a ConfigMap's values are
+ * strings through Resource.stringify).
+ */
+export function stringsOnly(scope: Scope, path: string): boolean {
+  const metadata = joinPath(scope.base, 'metadata');
+  return (
+    scope.resource.stringify ||
+    (scope.isSecret && under(path, joinPath(scope.base, 'stringData'))) ||
+    under(path, joinPath(metadata, 'annotations')) ||
+    under(path, joinPath(metadata, 'labels'))
+  );
 }
 
 /** Go's strconv.ParseBool, as AVP reads boolean annotations; anything else is false. */

@@ -6,6 +6,7 @@
  */
 import { secretId } from '../backends/types.js';
 import { EXIT, VaultfillError } from '../errors.js';
+import { assertRepresentable } from '../manifest/edit.js';
 import type { SecretResult } from '../secrets/resolve.js';
 import type { Reference, Slot } from './collect.js';
 
@@ -74,10 +75,14 @@ function resolveReference(ref: Reference, slot: Slot, secrets: ReadonlyMap<strin
 }
 
 function write(slot: Slot, values: readonly unknown[]): void {
+  // Checked on the values themselves: stringified or encoded, a lone surrogate becomes U+FFFD
+  // and an infinite number null, and the check on the text written would see neither.
   const [only] = slot.references;
   const whole = slot.references.length === 1 && only?.placeholder.raw === slot.text;
   const first = values[0];
-  if (whole && !slot.base64 && !slot.resource.stringify && typeof first !== 'string') {
+  const typed = whole && !slot.base64 && !slot.stringify && typeof first !== 'string';
+  values.forEach((value) => assertRepresentable(value, !typed));
+  if (typed) {
     slot.target.setTyped(first);
     return;
   }

@@ -136,7 +136,7 @@ test('empty input is an error (exit 3) unless --allow-empty', (t) => {
   t.regex(empty.stderr, /EMPTY_INPUT/);
   const allowed = vaultfill(['generate', '-', '--allow-empty'], { input: '# nothing\n' });
   t.is(allowed.code, 0, allowed.stderr);
-  t.is(allowed.stdout, '');
+  t.is(allowed.stdout, '# nothing\n', 'what came in goes out, comments and all');
 });
 
 test('usage errors exit 2 without printing the usage text', (t) => {

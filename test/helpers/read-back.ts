@@ -169,7 +169,8 @@ export function stringified(value: unknown): string {
 }
 
 /** Where a placeholder stands: a typed position, a ConfigMap (every value a string), or base64 in a Secret's data. */
-export type ValueContext = 'typed' | 'configmap' | 'base64';
+/** How a value is written: typed YAML, always as text (ConfigMap data, stringData, annotations and labels), or base64 (Secret data). */
+export type ValueContext = 'typed' | 'strings' | 'base64';
 
 export type Expectation = { readonly value: unknown } | { readonly error: 'VALUE_UNREPRESENTABLE'; readonly why: string };
 

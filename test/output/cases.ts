@@ -26,8 +26,6 @@ export interface Position {
   readonly path: readonly Key[];
   /** The scalar's content may span lines (block scalars): shapes with line breaks apply. */
   readonly block?: boolean;
-  /** Only string values: where Kubernetes holds strings only and the typed rule is a question for the design (see the report). */
-  readonly stringsOnly?: boolean;
   readonly json?: boolean;
 }
 
@@ -72,7 +70,7 @@ function blockPositions(): Position[] {
           for (const last of [false, true]) {
             out.push({
               name: `${kind} block scalar ${header} at column ${indent}, then ${trailerName}${last ? ', last in the document' : ''}`,
-              context: kind === 'ConfigMap' ? 'configmap' : 'typed',
+              context: kind === 'ConfigMap' ? 'strings' : 'typed',
               doc: blockDoc(kind, header, indent, trailer, last),
               path: [kind === 'Deployment' ? 'spec' : 'data', 'value'],
               block: true,
@@ -115,19 +113,19 @@ export const POSITIONS: Position[] = [
   { name: 'flow sequence over several lines', context: 'typed', doc: deployment('  args: [\n    a,\n    INNER\n  ]\n'), path: ['spec', 'args', 1] },
   { name: 'flow mapping value at the end of a line', context: 'typed', doc: deployment('  limits: {cpu: 1, memory: INNER}\n'), path: ['spec', 'limits', 'memory'] },
   {
-    name: 'annotation value', context: 'typed', path: ['metadata', 'annotations', 'x'],
+    name: 'annotation value', context: 'strings', path: ['metadata', 'annotations', 'x'],
     doc: (inner, generic) => `apiVersion: v1\nkind: Service\n${meta(generic, [`x: ${inner}`, 'y: after'])}spec:\n  a: 1\n`,
   },
   {
-    name: 'double-quoted annotation value', context: 'typed', path: ['metadata', 'annotations', 'example.com/x'],
+    name: 'double-quoted annotation value', context: 'strings', path: ['metadata', 'annotations', 'example.com/x'],
     doc: (inner, generic) => `apiVersion: v1\nkind: Service\n${meta(generic, [`"example.com/x": "${inner}"`])}spec:\n  a: 1\n`,
   },
-  { name: 'ConfigMap data, plain', context: 'configmap', doc: configMap('  value: INNER\n'), path: ['data', 'value'] },
-  { name: 'ConfigMap data, single-quoted', context: 'configmap', doc: (inner, g) => configMap(`  value: '${quoteSingle(inner)}'\n`)('', g), path: ['data', 'value'] },
-  { name: 'ConfigMap data, double-quoted', context: 'configmap', doc: configMap('  value: "INNER"\n'), path: ['data', 'value'] },
-  { name: 'ConfigMap data, flow mapping', context: 'configmap', doc: configMap('  flow: {a: INNER, b: c}\n'), path: ['data', 'flow', 'a'] },
+  { name: 'ConfigMap data, plain', context: 'strings', doc: configMap('  value: INNER\n'), path: ['data', 'value'] },
+  { name: 'ConfigMap data, single-quoted', context: 'strings', doc: (inner, g) => configMap(`  value: '${quoteSingle(inner)}'\n`)('', g), path: ['data', 'value'] },
+  { name: 'ConfigMap data, double-quoted', context: 'strings', doc: configMap('  value: "INNER"\n'), path: ['data', 'value'] },
+  { name: 'ConfigMap data, flow mapping', context: 'strings', doc: configMap('  flow: {a: INNER, b: c}\n'), path: ['data', 'flow', 'a'] },
   {
-    name: 'ConfigMap annotation', context: 'configmap', path: ['metadata', 'annotations', 'x'],
+    name: 'ConfigMap annotation', context: 'strings', path: ['metadata', 'annotations', 'x'],
     doc: (inner, generic) => `apiVersion: v1\nkind: ConfigMap\n${meta(generic, [`x: ${inner}`])}data:\n  a: b\n`,
   },
   { name: 'Secret data, base64', context: 'base64', doc: secret('data:\n  before: YQ==\n  value: INNER\n  after: Yg==\n'), path: ['data', 'value'] },
@@ -135,14 +133,14 @@ export const POSITIONS: Position[] = [
   { name: 'Secret data, base64 single-quoted', context: 'base64', doc: secret("data:\n  value: 'INNER'\n"), path: ['data', 'value'] },
   { name: 'Secret data, base64 in a |- block', context: 'base64', doc: (inner, g) => secret(`data:\n  value: |-\n    ${inner}\n  after: Yg==\n`)('', g), path: ['data', 'value'] },
   { name: 'Secret data, base64 in a flow mapping', context: 'base64', doc: secret('data: {value: INNER, b: Yg==}\n'), path: ['data', 'value'] },
-  { name: 'Secret stringData, plain', context: 'typed', stringsOnly: true, doc: secret('stringData:\n  value: INNER\n  after: z\n'), path: ['stringData', 'value'] },
-  { name: 'Secret stringData, double-quoted', context: 'typed', stringsOnly: true, doc: secret('stringData:\n  value: "INNER"\n'), path: ['stringData', 'value'] },
+  { name: 'Secret stringData, plain', context: 'strings', doc: secret('stringData:\n  value: INNER\n  after: z\n'), path: ['stringData', 'value'] },
+  { name: 'Secret stringData, double-quoted', context: 'strings', doc: secret('stringData:\n  value: "INNER"\n'), path: ['stringData', 'value'] },
   {
-    name: 'Secret stringData, literal block', context: 'typed', stringsOnly: true, block: true, path: ['stringData', 'value'],
+    name: 'Secret stringData, literal block', context: 'strings', block: true, path: ['stringData', 'value'],
     doc: (inner, g) => secret(`stringData:\n  value: |\n${inner.split('\n').map((l) => (l ? `    ${l}` : '')).join('\n')}\n  after: z\n`)('', g),
   },
   {
-    name: 'JSON ConfigMap', context: 'configmap', json: true, path: ['data', 'value'],
+    name: 'JSON ConfigMap', context: 'strings', json: true, path: ['data', 'value'],
     doc: (inner, generic) => `{\n  "apiVersion": "v1",\n  "kind": "ConfigMap",\n  "metadata": {\n    "name": "vf-test"${generic ? ',\n    "annotations": {"avp.kubernetes.io/path": "secret/data/v"}' : ''}\n  },\n  "data": {\n    "before": "x",\n    "value": ${JSON.stringify(inner)}\n  }\n}\n`,
   },
   {

@@ -101,7 +101,10 @@ const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
 /** Puts `placeholder` into the scalar's source: whole, or at the start or end of its text. Undefined when the site does not fit. */
 function inject(source: string, site: Site, placeholder: string, rnd: () => number): { text: string; how: string; context: ValueContext } | undefined {
   const { node } = site;
-  const context: ValueContext = site.kind === 'ConfigMap' ? 'configmap' : 'typed';
+  // Kubernetes holds only strings there, and vaultfill writes every value as text (README "Types").
+  const [first, second] = site.path;
+  const strings = site.kind === 'ConfigMap' || (site.kind === 'Secret' && first === 'stringData') || (first === 'metadata' && (second === 'annotations' || second === 'labels'));
+  const context: ValueContext = strings ? 'strings' : 'typed';
   const atEnd = rnd() < 0.5;
   if (site.kind === 'Secret' && site.path[0] === 'data') {
     // Base64 of text: the placeholder goes into the decoded text.
