@@ -1,7 +1,7 @@
 /**
  * The Argo CD plugins end to end against the real test Vault: examples/secrets.yaml is written
  * into Vault, each plugin runs the way the CMP server runs it (working directory = the app's
- * path, Argo CD's variables, settings only as ARGOCD_ENV_*), and the render must equal the
+ * path, Argo CD's variables, backend settings in the sidecar's env), and the render must equal the
  * file-backend render of the same app, with one Vault read per distinct secret.
  */
 import test from 'ava';
