@@ -1,8 +1,7 @@
 /** Runs the built binary as installed (npm test builds it first) with the local-file backend. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startCapture } from '../helpers/capture.js';
 import { vaultfill as spawnAsync } from '../helpers/cli.js';
 import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,14 +42,7 @@ test('an Application that points the sidecar at its own Vault gets an error nami
   const { dir, secrets } = fixture();
   const sidecarFile = path.join(dir, 'projected-vault-token');
   writeFileSync(sidecarFile, 'sidecar-jwt-canary');
-  const seen: string[] = [];
-  const capture = http.createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    res.end('{}');
-  });
-  await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => capture.close());
-  const attacker = `http://127.0.0.1:${(capture.address() as AddressInfo).port}`;
+  const { address: attacker, seen } = await startCapture(t);
   const sidecar = { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'approle', AVP_ROLE_ID: 'sidecar-role-canary', AVP_SECRET_ID: 'sidecar-secret-canary', VAULT_ADDR: 'http://127.0.0.1:9' };
   const applications: Array<Record<string, string>> = [
     { ARGOCD_ENV_VAULT_ADDR: attacker },

@@ -2,7 +2,7 @@
 // argocd-cmp-server runs them, against the examples and the local file backend.
 // A separate suite runs the same pipelines against a real Vault.
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,6 +12,7 @@ import {
   distBin,
   find,
   fromBase64,
+  installHelm,
   isRecord,
   launcherDir,
   leftoverPlaceholders,
@@ -63,21 +64,7 @@ test.before(() => {
 
 // helm is built from the Go module proxy on first use (minutes when cold, cached after):
 // start at once, so the other tests run while it builds.
-const helmDir: Promise<string> = new Promise((resolvePromise, reject) => {
-  const child = spawn(process.execPath, [join(repoRoot, 'scripts', 'install-helm.mjs')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-  child.on('error', reject);
-  child.on('close', (code) => {
-    const path = out.trim();
-    if (code === 0 && path) resolvePromise(dirname(path));
-    else reject(new Error(`scripts/install-helm.mjs failed (exit ${code}):\n${err}`));
-  });
-});
+const helmDir = installHelm();
 helmDir.catch(() => undefined); // reported by the tests that need it
 const HELM_WAIT_MS = 20 * 60_000;
 

@@ -9,11 +9,10 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { startCapture } from '../helpers/capture.js';
 import { startProxy } from '../helpers/proxy.js';
 import { sharedTestVault, type TestVault } from '../vault/harness.js';
 import { installHelm, launcherDir, loadPlugin, parseManifests, repoRoot, runPlugin, secretsFile, type PluginConfig, type RunOptions, type RunResult } from './cmp.js';
@@ -72,18 +71,12 @@ for (const [variant, plugin, appPath] of plugins) {
   test(`${variant}: an Application pointing the sidecar at its own Vault, with the k8s JWT path of its choice, is refused and that address gets nothing`, async (t) => {
     t.timeout(20 * 60_000, 'helm may be built first');
     const { env, secretId } = await sidecar(`addr-${variant}`);
-    const seen: string[] = [];
-    const capture = http.createServer((req, res) => {
-      seen.push(`${req.method} ${req.url}`);
-      res.end('{}');
-    });
-    await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
-    t.teardown(() => capture.close());
+    const capture = await startCapture(t);
     const jwt = join(tmp(), 'projected-token');
     writeFileSync(jwt, canary);
     const options: RunOptions = {
       cwd: join(repoRoot, appPath), appName: 'demo', appNamespace: 'demo', path: [launcherDir(), await installHelm()], sidecarEnv: env,
-      appEnv: { VAULT_ADDR: `http://127.0.0.1:${(capture.address() as AddressInfo).port}`, AVP_AUTH_TYPE: 'k8s', AVP_K8S_TOKEN_PATH: jwt },
+      appEnv: { VAULT_ADDR: capture.address, AVP_AUTH_TYPE: 'k8s', AVP_K8S_TOKEN_PATH: jwt },
     };
     const result = await runPlugin(plugin, options);
     t.is(result.code, 2, result.stderr);
@@ -91,7 +84,7 @@ for (const [variant, plugin, appPath] of plugins) {
     t.regex(result.stderr, /error CONFIG: ARGOCD_ENV_VAULT_ADDR: an Application may not set VAULT_ADDR/);
     t.regex(result.stderr, /error CONFIG: ARGOCD_ENV_AVP_K8S_TOKEN_PATH: an Application may not set AVP_K8S_TOKEN_PATH/);
     clean(t, result, [secretId]);
-    t.deepEqual(seen, []);
+    t.deepEqual(capture.seen, []);
     // The same Application without those settings renders from the sidecar's Vault.
     const allowed = await runPlugin(plugin, { ...options, appEnv: { AVP_KV_VERSION: '2' } });
     t.is(allowed.code, 0, allowed.stderr);
