@@ -5,7 +5,7 @@
 #   docker build -t ghcr.io/example/vaultfill:0.1.0 .
 #
 # The image runs Argo CD's argocd-cmp-server, which Argo CD itself copies into the shared
-# /var/run/argocd volume; see examples/argocd/repo-server-patch.yaml and docs/argo-cd.md.
+# /var/run/argocd volume; see examples/argocd/repo-server-patch.yaml and README.md, "Install in Argo CD".
 # What goes into the image is assembled by scripts/image-build.sh, which the test suite
 # also runs outside Docker (test/e2e/argocd.test.ts).
 

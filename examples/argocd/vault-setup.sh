@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares Vault for the vaultfill sidecars in Argo CD (see docs/argo-cd.md):
+# Prepares Vault for the vaultfill sidecars in Argo CD (see README.md, "Install in Argo CD"):
 # Kubernetes auth, a read-only policy, the `argocd` role, and the example secrets.
 #
 # Run with a Vault token that may change auth methods and policies:

@@ -100,7 +100,7 @@ for (const [variant, plugin, name, marker] of variants) {
     t.is(plugin.metadata.name, name);
     t.is(plugin.spec.version, undefined, 'no version: Applications name the plugin without a suffix');
     t.deepEqual(plugin.spec.discover, { fileName: marker });
-    t.is(plugin.spec.lockRepo, false);
+    t.false('lockRepo' in plugin.spec, 'lockRepo is not a field of Argo CD\'s PluginConfig');
     t.true(plugin.spec.generate.command.length > 0);
     // One vaultfill process, no shell pipeline: its exit status is the render's.
     t.deepEqual(plugin.spec.generate.command, variant === 'plain' ? ['vaultfill', 'generate', '.'] : ['vaultfill', variant]);

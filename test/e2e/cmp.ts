@@ -37,7 +37,6 @@ export interface PluginConfig {
     readonly generate: Command;
     readonly discover?: { readonly fileName?: string; readonly find?: unknown };
     readonly parameters?: { readonly static?: StaticParameter[] };
-    readonly lockRepo?: boolean;
   };
 }
 
