@@ -97,7 +97,7 @@ async function ensureHelm() {
 }
 
 /** `go mod download -json` of one module; returns the directory holding its files. */
-async function download({ module, version }, cwd) {
+export async function download({ module, version }, cwd) {
   const r = await run(goCommand(), ['mod', 'download', '-json', `${module}@${version}`], {
     cwd,
     // Run outside any module (cwd is an empty scratch dir), so no go.mod of ours is involved.
