@@ -138,7 +138,7 @@ function run(command: Command, cwd: string, env: Record<string, string>): Promis
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    // argocd-cmp-server kills commands after ARGOCD_EXEC_TIMEOUT (90 s by default).
+    // A bound for a hung command (argocd-cmp-server itself stops one at the caller's deadline: 60 s by default).
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.on('error', reject);
     child.on('close', (code) => {
