@@ -41,6 +41,7 @@ export function goCommand() {
  * @property {string} binaryName
  * @property {number} keepOldBuilds how many builds of other source versions stay in the cache
  * @property {string} [buildTarget] the package to build; default '.' (the module's main package)
+ * @property {string} [ldflags] more linker flags after `-s -w` (e.g. `-X pkg.version=v1`)
  * @property {Record<string, string>} [env] extra environment for go (GOTOOLCHAIN, GOFLAGS…)
  * @property {string[]} [keyFiles] more files whose contents change the build (e.g. the script
  *   whose `finish` shapes the directory)
@@ -49,7 +50,8 @@ export function goCommand() {
  */
 
 /** @param {GoBuildSpec} spec */
-export function goBuildCache({ sourceDir, cacheName, binaryName, keepOldBuilds, buildTarget = '.', env = {}, keyFiles = [], finish }) {
+export function goBuildCache(spec) {
+  const { sourceDir, cacheName, binaryName, keepOldBuilds, buildTarget = '.', ldflags = '', env = {}, keyFiles = [], finish } = spec;
   const label = `[${binaryName}]`;
   const goEnv = { ...process.env, CGO_ENABLED: '0', ...env };
 
@@ -61,6 +63,7 @@ export function goBuildCache({ sourceDir, cacheName, binaryName, keepOldBuilds, 
     hash.update(`${GO_BUILD_ARGS.join(' ')}\0`);
     // Only when set, so the keys of the first callers (and their cached builds) stay as they were.
     if (buildTarget !== '.') hash.update(`target\0${buildTarget}\0`);
+    if (ldflags) hash.update(`ldflags\0${ldflags}\0`);
     for (const [k, v] of Object.entries(env).sort()) hash.update(`env\0${k}=${v}\0`);
     const inputs = [...files.map((f) => [f, path.join(sourceDir, f)]), ...keyFiles.map((f) => [path.basename(f), f])];
     for (const [name, file] of inputs) {
@@ -78,7 +81,8 @@ export function goBuildCache({ sourceDir, cacheName, binaryName, keepOldBuilds, 
 
   function runGoBuild(out) {
     const go = goCommand();
-    const args = [...GO_BUILD_ARGS, '-o', out, buildTarget];
+    const buildArgs = ldflags ? [...GO_BUILD_ARGS.slice(0, -1), `${GO_BUILD_ARGS.at(-1)} ${ldflags}`] : GO_BUILD_ARGS;
+    const args = [...buildArgs, '-o', out, buildTarget];
     return new Promise((resolve, reject) => {
       const child = spawn(go, args, {
         cwd: sourceDir,
