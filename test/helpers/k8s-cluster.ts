@@ -32,6 +32,8 @@ export interface Cluster {
   readonly pki: ClusterPki;
   /** component name → its log file */
   readonly logs: Readonly<Record<string, string>>;
+  /** etcd, kube-apiserver, kube-controller-manager */
+  readonly processes: readonly ManagedProcess[];
   /** runs kubectl against this cluster; resolves with stdout, rejects with stderr in the message */
   kubectl(args: readonly string[], options?: { input?: string; timeoutMs?: number }): Promise<string>;
   /** a TokenRequest token (`kubectl create token`) for namespace/serviceAccount with `audience` */
@@ -149,6 +151,7 @@ export async function startCluster(): Promise<Cluster> {
       serviceAccountIssuer: SERVICE_ACCOUNT_ISSUER,
       pki,
       logs,
+      processes: procs,
       kubectl: (args, options = {}) => runKubectl(kubeconfig, args, options.input, options.timeoutMs),
       async createToken(namespace, serviceAccount, audience, seconds = 3600) {
         const out = await runKubectl(kubeconfig, ['create', 'token', serviceAccount, '-n', namespace, '--audience', audience, `--duration=${seconds}s`]);

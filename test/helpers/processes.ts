@@ -8,7 +8,7 @@
 // process itself. The exit hook below still stops them first on a normal exit.
 // Temp directories carry the owner's pid, so those a killed process left are removed by the next.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,8 @@ export interface ManagedProcess {
   running(): boolean;
   /** the last `bytes` of its log */
   logTail(bytes?: number): string;
+  /** resident memory now (VmRSS), 0 when it has exited */
+  rssBytes(): number;
   /** SIGTERM, then SIGKILL after `graceMs` */
   stop(graceMs?: number): Promise<void>;
 }
@@ -134,6 +136,14 @@ export function spawnManaged(spec: SpawnSpec): ManagedProcess {
     exited,
     running: () => alive,
     logTail,
+    rssBytes() {
+      try {
+        const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        return m ? Number(m[1]) * 1024 : 0;
+      } catch {
+        return 0;
+      }
+    },
     async stop(graceMs = 5_000) {
       if (!alive) return;
       child.kill('SIGTERM');
