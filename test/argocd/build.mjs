@@ -55,6 +55,8 @@ const cache = goBuildCache({
   binaryName: 'argocd',
   keepOldBuilds: 1,
   buildTarget: `${ARGOCD_MODULE}/cmd`,
+  // What argo-cd's Makefile stamps; without it every component reports v99.99.99+unknown.
+  ldflags: `-X ${ARGOCD_MODULE}/common.version=3.6.1 -X ${ARGOCD_MODULE}/common.gitTreeState=clean`,
   // v3.6.1's go.mod says go 1.27; the toolchain comes from the module proxy like any module.
   env: { GOTOOLCHAIN: 'go1.27.3' },
   keyFiles: [fileURLToPath(import.meta.url)],

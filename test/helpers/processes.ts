@@ -146,6 +146,9 @@ export function spawnManaged(spec: SpawnSpec): ManagedProcess {
     },
     async stop(graceMs = 5_000) {
       if (!alive) return;
+      // Ref'd again: once the SIGKILL timer has fired nothing else may hold the event loop,
+      // and an unref'd child's exit would never be seen (argocd-cmp-server ignores SIGTERM).
+      child.ref();
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
