@@ -13,7 +13,7 @@
 // Short cache lifetimes (--revision-cache-expiration, --app-resync) keep the tests quick; a hard
 // refresh (hardRefresh) bypasses the caches altogether.
 import type { ExecutionContext } from 'ava';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { ensureArgoCD } from '../argocd/build.mjs';
@@ -22,7 +22,10 @@ import type { Cluster } from './k8s-cluster.js';
 import { freePort, makeTempDir, removeTempDir, spawnManaged, waitUntil, type ManagedProcess } from './processes.js';
 
 export interface ArgoCDOptions {
-  /** ARGOCD_PLUGINSOCKFILEPATH: where CMP sidecars put their sockets; default: a new empty directory */
+  /**
+   * ARGOCD_PLUGINSOCKFILEPATH: where CMP sidecars put their sockets. A sidecar running as uid 999
+   * must be able to create its socket there; default: a new empty directory, mode 0777.
+   */
   readonly pluginSocketDir?: string;
   /** more environment for the repo-server (e.g. ARGOCD_EXEC_TIMEOUT) */
   readonly repoServerEnv?: Readonly<Record<string, string>>;
@@ -121,6 +124,7 @@ export async function startArgoCD(cluster: Cluster, options: ArgoCDOptions = {})
   const dir = makeTempDir('argocd');
   const pluginSocketDir = options.pluginSocketDir ?? path.join(dir, 'plugins');
   for (const d of [pluginSocketDir, path.join(dir, 'tmp'), path.join(dir, 'home')]) mkdirSync(d, { recursive: true });
+  if (!options.pluginSocketDir) chmodSync(pluginSocketDir, 0o777);
   const procs: ManagedProcess[] = [];
   const logs: Record<string, string> = {};
   const start = (name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
