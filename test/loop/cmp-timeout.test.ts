@@ -86,6 +86,7 @@ test.after.always(async () => {
 });
 
 test('a plugin render is cut off at the controller’s repo-server timeout, not at ARGOCD_EXEC_TIMEOUT, and discovery takes an Application without a plugin section', async (t) => {
+  t.timeout(3 * 60_000);
   argocd.logOnFailure(t);
   await git.write({ 'slow/.slow': '' });
   await git.commit('slow: a directory the plugin discovers');
