@@ -1,10 +1,14 @@
 // Builds a test-only Go program (its own module under test/) once per source change and keeps
 // the binary outside the repository, so fresh clones and worktrees on one machine reuse it.
 // Plain JS so that `node test/…/build.mjs` runs before anything is installed (.ci/run).
-// Used by test/vault/build.mjs (the real Vault) and test/oracle/build.mjs (Kubernetes' YAML reader).
+// Used by test/vault/build.mjs (the real Vault), test/oracle/build.mjs (Kubernetes' YAML reader),
+// test/k8s/build.mjs (the test cluster's control plane) and test/argocd/build.mjs (Argo CD).
 //
 // Cache key: sha256 over the go build flags and go.mod, go.sum and every *.go file of the
-// module. Binary: ${XDG_CACHE_HOME:-$HOME/.cache}/vaultfill/<cacheName>/<key>/<binaryName>.
+// module (plus, when given, the package built, the extra environment and `keyFiles`).
+// Binary: ${XDG_CACHE_HOME:-$HOME/.cache}/vaultfill/<cacheName>/<key>/<binaryName>; `finish`
+// may put more files beside it (links, files copied from the module cache): it runs before the
+// binary is moved into place, so a present binary always means a complete directory.
 // Go's own module and build caches (GOMODCACHE, GOCACHE, GOFLAGS from `go env`) apply as for
 // any go build. Build output goes to stderr. Concurrent callers (several ava worker processes)
 // share one build through a lock directory.
@@ -31,11 +35,25 @@ export function goCommand() {
 }
 
 /**
- * @param {{ sourceDir: string, cacheName: string, binaryName: string, keepOldBuilds: number }} spec
- *   keepOldBuilds: how many builds of other source versions stay in the cache.
+ * @typedef {object} GoBuildSpec
+ * @property {string} sourceDir the module (go.mod, go.sum, *.go)
+ * @property {string} cacheName
+ * @property {string} binaryName
+ * @property {number} keepOldBuilds how many builds of other source versions stay in the cache
+ * @property {string} [buildTarget] the package to build; default '.' (the module's main package)
+ * @property {string} [ldflags] more linker flags after `-s -w` (e.g. `-X pkg.version=v1`)
+ * @property {Record<string, string>} [env] extra environment for go (GOTOOLCHAIN, GOFLAGS…)
+ * @property {string[]} [keyFiles] more files whose contents change the build (e.g. the script
+ *   whose `finish` shapes the directory)
+ * @property {(dir: string, binary: string, env: NodeJS.ProcessEnv) => Promise<void>} [finish]
+ *   completes the build directory `dir`; `binary` is the built file, not yet under its name
  */
-export function goBuildCache({ sourceDir, cacheName, binaryName, keepOldBuilds }) {
+
+/** @param {GoBuildSpec} spec */
+export function goBuildCache(spec) {
+  const { sourceDir, cacheName, binaryName, keepOldBuilds, buildTarget = '.', ldflags = '', env = {}, keyFiles = [], finish } = spec;
   const label = `[${binaryName}]`;
+  const goEnv = { ...process.env, CGO_ENABLED: '0', ...env };
 
   /** sha256 over go.mod, go.sum and *.go (names and contents, sorted), and the go build flags. */
   async function cacheKey() {
@@ -43,9 +61,14 @@ export function goBuildCache({ sourceDir, cacheName, binaryName, keepOldBuilds }
     const files = entries.filter((f) => f === 'go.mod' || f === 'go.sum' || f.endsWith('.go')).sort();
     const hash = createHash('sha256');
     hash.update(`${GO_BUILD_ARGS.join(' ')}\0`);
-    for (const f of files) {
-      const data = await fs.readFile(path.join(sourceDir, f));
-      hash.update(`${f}\0${data.length}\0`);
+    // Only when set, so the keys of the first callers (and their cached builds) stay as they were.
+    if (buildTarget !== '.') hash.update(`target\0${buildTarget}\0`);
+    if (ldflags) hash.update(`ldflags\0${ldflags}\0`);
+    for (const [k, v] of Object.entries(env).sort()) hash.update(`env\0${k}=${v}\0`);
+    const inputs = [...files.map((f) => [f, path.join(sourceDir, f)]), ...keyFiles.map((f) => [path.basename(f), f])];
+    for (const [name, file] of inputs) {
+      const data = await fs.readFile(file);
+      hash.update(`${name}\0${data.length}\0`);
       hash.update(data);
     }
     return hash.digest('hex');
@@ -58,11 +81,12 @@ export function goBuildCache({ sourceDir, cacheName, binaryName, keepOldBuilds }
 
   function runGoBuild(out) {
     const go = goCommand();
-    const args = [...GO_BUILD_ARGS, '-o', out, '.'];
+    const buildArgs = ldflags ? [...GO_BUILD_ARGS.slice(0, -1), `${GO_BUILD_ARGS.at(-1)} ${ldflags}`] : GO_BUILD_ARGS;
+    const args = [...buildArgs, '-o', out, buildTarget];
     return new Promise((resolve, reject) => {
       const child = spawn(go, args, {
         cwd: sourceDir,
-        env: { ...process.env, CGO_ENABLED: '0' },
+        env: goEnv,
         stdio: ['ignore', process.stderr, process.stderr],
       });
       child.on('error', (err) =>
@@ -105,6 +129,7 @@ export function goBuildCache({ sourceDir, cacheName, binaryName, keepOldBuilds }
       process.stderr.write(`${label} building ${binary}\n`);
       try {
         await runGoBuild(tmp);
+        if (finish) await finish(dir, tmp, goEnv);
         await fs.rename(tmp, binary);
       } finally {
         await fs.rm(tmp, { force: true });
