@@ -6,3 +6,5 @@ export declare function cacheKey(): Promise<string>;
 export declare function cacheRoot(): string;
 /** The directory with argocd, its command links, git-verify-wrapper.sh and crds/. */
 export declare function ensureArgoCD(): Promise<string>;
+/** The path of pluginconfig, which decodes plugin configs strictly against Argo CD's PluginConfig. */
+export declare function ensurePluginConfigCheck(): Promise<string>;

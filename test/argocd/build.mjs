@@ -71,3 +71,17 @@ export async function ensureArgoCD() {
 }
 
 printPathWhenRun(import.meta.url, cache.ensureBinary);
+
+// test/argocd/build/pluginconfig: plugin configs decoded strictly against Argo CD's PluginConfig.
+const pluginConfig = goBuildCache({
+  sourceDir,
+  cacheName: 'argocd-pluginconfig',
+  binaryName: 'pluginconfig',
+  keepOldBuilds: 1,
+  buildTarget: './pluginconfig',
+  env: { GOTOOLCHAIN: 'go1.27.3' },
+  keyFiles: [path.join(sourceDir, 'pluginconfig', 'main.go')],
+});
+
+/** The path of the strict plugin-config checker (see pluginconfig/main.go), building it if needed. */
+export const ensurePluginConfigCheck = pluginConfig.ensureBinary;
