@@ -12,7 +12,6 @@ export interface DockerOptions {
   readonly check?: boolean;
   /** kill the client after this long (default 10 minutes) */
   readonly timeoutMs?: number;
-  readonly stderr?: 'inherit';
 }
 
 export interface Engine {

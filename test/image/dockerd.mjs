@@ -104,7 +104,7 @@ function otherLeases(paths) {
  * Runs the docker client against `host`. Resolves with the exit code and output; rejects on a
  * non-zero exit unless `check` is false.
  */
-function runClient(client, host, args, { input, check = true, timeoutMs = 10 * 60_000, stderr } = {}) {
+function runClient(client, host, args, { input, check = true, timeoutMs = 10 * 60_000 } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(client, args, {
       env: {
@@ -116,12 +116,12 @@ function runClient(client, host, args, { input, check = true, timeoutMs = 10 * 6
         // No user config (credential helpers, contexts) leaks into the tests.
         DOCKER_CONFIG: path.join(cacheBase(), 'docker', 'client-config'),
       },
-      stdio: ['pipe', 'pipe', stderr === 'inherit' ? 'inherit' : 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
-    child.stderr?.setEncoding('utf8').on('data', (c) => (err += c));
+    child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -210,10 +210,7 @@ let users = 0;
 /**
  * The private engine: `host` is its DOCKER_HOST, `docker(args)` runs the docker client against
  * it, `close()` gives up this process's use (the engine stops when no process uses it).
- * @returns {Promise<{ host: string, driver: string, dataRoot: string,
- *   docker: (args: string[], options?: { input?: string, check?: boolean, timeoutMs?: number, stderr?: 'inherit' })
- *     => Promise<{ code: number | null, stdout: string, stderr: string }>,
- *   close: () => Promise<void> }>}
+ * Types: dockerd.d.mts.
  */
 export function startDocker() {
   users += 1;

@@ -15,7 +15,7 @@ import { sharedTestVault } from '../vault/harness.js';
 import { at, cmpEnvironment, find, fromBase64, leftoverPlaceholders, parseManifests, type Parameter } from '../e2e/cmp.js';
 import { contextFiles, ensureImage, IMAGE, repoRoot, type BuiltImage } from './build.mjs';
 import { startDocker, type Engine } from './dockerd.mjs';
-import { patchContainer, startSidecar, type Sidecar } from './sidecar.js';
+import { patchContainer, removeStaleSidecars, startSidecar, type Sidecar } from './sidecar.js';
 
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
 const arg = (name: string) => new RegExp(`^ARG ${name}=(\\S+)`, 'm').exec(dockerfile)?.[1];
@@ -54,6 +54,7 @@ test.before(async (t) => {
   t.timeout(45 * 60_000, 'a cold cache builds the base-image stand-ins and the image (~5 min here)');
   engine = await startDocker();
   built = await ensureImage(engine);
+  await removeStaleSidecars(engine);
   t.log(built.built ? `built ${IMAGE} in ${built.seconds}s` : `${IMAGE} from the cache`);
   const varFiles = tempDir('vaultfill-var-files-', 0o755);
   writeFileSync(join(varFiles, 'argocd-cmp-server'), cmpServerStub, { mode: 0o755 });

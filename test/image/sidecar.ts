@@ -120,3 +120,21 @@ export async function startSidecar(engine: Engine, image: string, name: string, 
     },
   };
 }
+
+/** Removes sidecars left by test processes that died before their teardown (named …-<pid>). */
+export async function removeStaleSidecars(engine: Engine): Promise<void> {
+  const { stdout } = await engine.docker(['ps', '--all', '--filter', 'name=^vaultfill-test-', '--format', '{{.Names}}']);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  const stale = stdout.split('\n').filter((name) => {
+    const pid = Number(/-(\d+)$/.exec(name)?.[1]);
+    return pid > 0 && !alive(pid);
+  });
+  if (stale.length > 0) await engine.docker(['rm', '--force', ...stale], { check: false });
+}
