@@ -144,14 +144,24 @@ async function waitReady(client, paths, child) {
   let exited = false;
   child.on('exit', () => (exited = true));
   while (Date.now() < deadline) {
-    if (exited) break;
+    // A daemon that failed to start may hang on its way out instead of exiting.
+    if (exited || /^failed to start daemon/m.test(readFileSync(paths.log, 'utf8'))) break;
     const { code } = await runClient(client, host, ['version', '--format', '{{.Server.Version}}'], { check: false, timeoutMs: 5000 });
     if (code === 0) return;
     await sleep(250);
   }
-  const log = existsSync(paths.log) ? readFileSync(paths.log, 'utf8').split('\n').slice(-15).join('\n') : '';
-  if (!exited) child.kill('SIGTERM');
-  throw new Error(`dockerd (--storage-driver=${paths.driver}) did not start within ${READY_TIMEOUT_MS / 1000}s; ${paths.log}:\n${log}`);
+  // dockerd logs at info level: its errors say why, the last lines rarely do.
+  const lines = existsSync(paths.log) ? readFileSync(paths.log, 'utf8').split('\n') : [];
+  const errors = lines.filter((l) => /level=(error|fatal)|^failed to start daemon/i.test(l));
+  const log = (errors.length > 0 ? errors : lines).slice(-8).join('\n');
+  if (!exited) {
+    child.kill('SIGTERM');
+    for (let i = 0; i < 100 && !exited; i++) await sleep(100);
+    if (!exited) child.kill('SIGKILL');
+  }
+  // A daemon that failed leaves its private bind mount of the data root behind.
+  spawnSync('umount', [paths.data], { stdio: 'ignore' });
+  throw new Error(`dockerd (--storage-driver=${paths.driver}) did not start; ${paths.log}:\n${log}`);
 }
 
 function spawnDaemon(dockerd, paths) {
