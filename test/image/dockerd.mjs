@@ -32,16 +32,12 @@ const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The first of `names` found on PATH (or as an absolute path), or undefined. */
+/** The first of `names` found (an absolute path as it is, a name on PATH or in /usr/sbin). */
 function which(...names) {
+  const dirs = ['/usr/sbin', '/sbin', ...(process.env.PATH ?? '').split(path.delimiter)].filter(Boolean);
   for (const name of names) {
-    if (path.isAbsolute(name)) {
-      if (existsSync(name)) return name;
-      continue;
-    }
-    for (const dir of ['/usr/sbin', '/sbin', ...(process.env.PATH ?? '').split(path.delimiter)]) {
-      if (dir && existsSync(path.join(dir, name))) return path.join(dir, name);
-    }
+    const hit = (path.isAbsolute(name) ? [name] : dirs.map((d) => path.join(d, name))).find((f) => existsSync(f));
+    if (hit) return hit;
   }
   return undefined;
 }

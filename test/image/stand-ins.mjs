@@ -32,7 +32,8 @@ export const PINS = Object.freeze({
 });
 
 const BASE = `vaultfill-stand-in/debian:${PINS.debian}-minbase`;
-const LABEL = 'vaultfill.inputs';
+// Images built FROM a stand-in inherit the label, which says so (the official images have none).
+const LABEL = 'vaultfill.stand-in.inputs';
 const log = (line) => process.stderr.write(`[image] ${line}\n`);
 
 /** The image builds' own corner of the cache: the build lock, logs and work directories. */
@@ -49,7 +50,7 @@ function workDir() {
 const sha = (...parts) => createHash('sha256').update(parts.join('\0')).digest('hex');
 
 /** Runs a command; rejects with its output when it fails. */
-function run(command, args, { cwd, input, env } = {}) {
+function run(command, args, { cwd, env } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -58,7 +59,7 @@ function run(command, args, { cwd, input, env } = {}) {
     child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
     child.on('error', (e) => reject(new Error(`cannot run ${command}: ${e.message}`)));
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} failed (exit ${code}):\n${err.slice(-4000)}`))));
-    child.stdin.end(input ?? '');
+    child.stdin.end();
   });
 }
 
