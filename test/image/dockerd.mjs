@@ -190,6 +190,8 @@ async function stopDaemon(paths) {
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   while (pidAlive(pid) && Date.now() < deadline) await sleep(100);
   if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  // dockerd leaves the bind mount of its default network namespace behind.
+  spawnSync('umount', [path.join(paths.exec, 'netns', 'default')], { stdio: 'ignore' });
 }
 
 /** Starts (or joins) the engine for one storage driver, under the lock. */
