@@ -81,7 +81,7 @@ async function build(engine) {
   const stages = [...dockerfile.matchAll(/^FROM\s.+\sAS\s+(\S+)\s*$/gim)].map((m) => m[1]);
   const steps = [...stages.map((stage) => ['--target', stage, '-t', `vaultfill-test/stage:${stage}`]), ['--label', `${LABEL}=${key}`, '-t', IMAGE]];
   for (const step of steps) {
-    const args = ['build', '--network', 'host', ...step, repoRoot];
+    const args = ['build', '--network', 'host', '--force-rm', ...step, repoRoot]; // --force-rm: no containers left by a failed step
     const stepStarted = Date.now();
     const result = await engine.docker(args, { check: false, timeoutMs: 40 * 60_000 });
     writeFileSync(buildLog, `$ docker ${args.join(' ')}\n${result.stdout}${result.stderr}\n`, { flag: 'a' });

@@ -244,7 +244,7 @@ export async function ensureStandIns(engine, dockerfile) {
         }
         writeFileSync(path.join(dir, 'npmrc'), reg.npmrc);
         await engine.docker([
-          'build', '--network', 'host', '--label', `${LABEL}=${inputs}`, '-t', image,
+          'build', '--network', 'host', '--force-rm', '--label', `${LABEL}=${inputs}`, '-t', image,
           ...Object.entries(buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
           '-f', path.join(here, 'stand-ins', file), dir,
         ], { timeoutMs: 15 * 60_000 });
