@@ -4,8 +4,8 @@
 #   scripts/image-build.sh <rootfs-dir>
 #
 # The Dockerfile runs this in its `assemble` stage and copies the result into the runtime
-# image; the end-to-end tests run the very same script into a temporary directory, so every
-# step of the image build is exercised without a Docker engine. It lays out:
+# image; test/image/ builds that image and runs it. It also runs outside Docker, into any
+# directory, to look at the tree without building the image. It lays out:
 #
 #   <rootfs>/opt/vaultfill/                     dist/ + production node_modules (npm ci --omit=dev)
 #   <rootfs>/usr/local/bin/vaultfill            launcher

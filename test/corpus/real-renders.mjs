@@ -39,7 +39,7 @@ export function cacheRoot() {
   return path.join(base, 'vaultfill', 'real-renders');
 }
 
-/** The helm version scripts/install-helm.mjs installs, read the way test/e2e/image.test.ts reads it. */
+/** The helm version scripts/install-helm.mjs installs, read the way test/e2e/image-build.test.ts reads it. */
 export function helmVersion() {
   if (process.env.VAULTFILL_HELM_VERSION) return process.env.VAULTFILL_HELM_VERSION;
   const version = /const DEFAULT_VERSION = '([^']+)'/.exec(readFileSync(installHelm, 'utf8'))?.[1];
