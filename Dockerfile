@@ -6,8 +6,8 @@
 #
 # The image runs Argo CD's argocd-cmp-server, which Argo CD itself copies into the shared
 # /var/run/argocd volume; see examples/argocd/repo-server-patch.yaml and README.md, "Install in Argo CD".
-# What goes into the image is assembled by scripts/image-build.sh, which the test suite
-# also runs outside Docker (test/e2e/argocd.test.ts).
+# What goes into the image is assembled by scripts/image-build.sh. The test suite builds this
+# file as it stands (test/image/) and runs the image as the sidecars.
 
 ARG NODE_VERSION=20
 ARG GO_VERSION=1.26
