@@ -1,35 +1,31 @@
-// `npm run loop:dev`: the loop's cluster and Argo CD in the foreground, to try things by hand.
-// Prints where everything is, then runs until Ctrl-C (which stops every server and removes the
-// temp directories). With a directory argument, that directory is also served as a git
-// repository (committed files only) and its URL printed.
+// `npm run loop:dev`: the whole real loop in the foreground, to try things by hand — the test
+// cluster, Argo CD, the real test Vault with Kubernetes auth, the vaultfill image's three
+// sidecars, and a git server holding examples/. Prints where everything is, then runs until
+// Ctrl-C (which stops every server and container and removes the temp directories).
 //
-//   npm run loop:dev -- /path/to/repo
+//   npm run loop:dev
 //   export KUBECONFIG=…   # as printed
-//   kubectl apply -n argocd -f my-application.yaml
-import { startArgoCD } from '../helpers/argocd.js';
-import { startGitServer } from '../helpers/git-server.js';
-import { startCluster } from '../helpers/k8s-cluster.js';
+//   kubectl apply -n argocd -f <an Application with repoURL set to the printed git URL>
+//   (edit and commit in the printed working tree; `git -C <tree> commit -am …`)
+import { startLoop } from '../helpers/loop.js';
 
 const started = Date.now();
-const cluster = await startCluster();
-const argocd = await startArgoCD(cluster);
-const repo = process.argv[2];
-const git = repo ? await startGitServer(repo) : undefined;
+const loop = await startLoop();
+const { cluster, argocd, vault, proxy, git } = loop;
 const lines = [
   `ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   `KUBECONFIG=${cluster.kubeconfig}`,
   `API server: ${cluster.server}`,
+  `Vault: ${vault.address} (root token ${vault.token}); the sidecars reach it through ${proxy.address}`,
   `repo-server: ${argocd.repoServerAddress} (plugin sockets in ${argocd.pluginSocketDir})`,
-  `argocd-cmp-server: ${argocd.cmpServerBinary}`,
-  ...(git ? [`git: ${git.url}`] : []),
+  `sidecars: ${loop.sidecars.map((s) => s.name).join(', ')} (DOCKER_HOST=${loop.engine.host})`,
+  `git: ${git.url} (working tree ${git.dir}, examples/ committed)`,
   ...Object.entries({ ...cluster.logs, ...argocd.logs }).map(([name, file]) => `log ${name}: ${file}`),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 
 const stop = async () => {
-  await git?.close();
-  await argocd.close();
-  await cluster.close();
+  await loop.close();
   process.exit(0);
 };
 process.once('SIGINT', () => void stop());
