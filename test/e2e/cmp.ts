@@ -2,6 +2,12 @@
 // in the Application's source directory, with the sidecar's environment, the standard
 // build variables, the Application's plugin env prefixed with ARGOCD_ENV_, and its
 // parameters as ARGOCD_APP_PARAMETERS (JSON) plus PARAM_<NAME> variables.
+//
+// test/loop/ runs the real thing (Argo CD's repo-server and argocd-cmp-server, the image as
+// sidecars, a cluster): it proves the wiring, discovery, the tarball, the timeouts and what an
+// Application's status shows. This imitation stays for the many cases that only need the
+// plugin's own commands as shipped — each render argument, attack and parameter form — which
+// it runs in milliseconds rather than a sync each.
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
