@@ -6,7 +6,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-function pidAlive(pid) {
+/** Whether process `pid` still runs (on this host). */
+export function pidAlive(pid) {
   try {
     process.kill(pid, 0);
     return true;

@@ -12,6 +12,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pidAlive } from './dir-lock.mjs';
 
 export interface ManagedProcess {
   readonly name: string;
@@ -56,15 +57,6 @@ function hookExit(): void {
     }
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
   });
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { acquireLock } from '../helpers/dir-lock.mjs';
+import { pidAlive } from '../helpers/dir-lock.mjs';
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -40,15 +41,6 @@ function which(...names) {
     if (hit) return hit;
   }
   return undefined;
-}
-
-function pidAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
 }
 
 function cacheBase() {

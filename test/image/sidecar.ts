@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import type { Engine } from './dockerd.mjs';
 import { repoRoot } from './build.mjs';
+import { pidAlive } from '../helpers/dir-lock.mjs';
 
 export const patchFile = join(repoRoot, 'examples', 'argocd', 'repo-server-patch.yaml');
 
@@ -124,17 +125,9 @@ export async function startSidecar(engine: Engine, image: string, name: string, 
 /** Removes sidecars left by test processes that died before their teardown (named …-<pid>). */
 export async function removeStaleSidecars(engine: Engine): Promise<void> {
   const { stdout } = await engine.docker(['ps', '--all', '--filter', 'name=^vaultfill-test-', '--format', '{{.Names}}']);
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
   const stale = stdout.split('\n').filter((name) => {
     const pid = Number(/-(\d+)$/.exec(name)?.[1]);
-    return pid > 0 && !alive(pid);
+    return pid > 0 && !pidAlive(pid);
   });
   if (stale.length > 0) await engine.docker(['rm', '--force', ...stale], { check: false });
 }
