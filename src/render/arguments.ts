@@ -7,7 +7,7 @@
  * LoadRestrictionsNone`, `--helm-command`, …). So every argument goes through a table of the
  * flags that only shape the render; anything else — an unknown flag, a positional, `--`, a
  * combined short flag — is refused before any tool runs. The tables are the one place that says
- * what is allowed; the README lists the same flags.
+ * what is allowed; docs/argo-cd.md lists the same flags (a test holds the two together).
  *
  * Pure: files named by arguments are returned for src/render/checkout.ts to check.
  */
@@ -241,7 +241,7 @@ export function refusal(item: Argument, reason: string, table?: FlagTable): Vaul
   return new VaultfillError('RENDER_ARGUMENT', `${item.where} ${quote(item.value)} is not allowed: ${reason}${allowed}`);
 }
 
-/** `--set, --values (-f), …`, for messages and the README. */
+/** `--set, --values (-f), …`, for messages (docs/argo-cd.md lists the same). */
 export function allowedList(table: FlagTable): string {
   const shorts = new Map(Object.entries(table.short).map(([letter, long]) => [long, letter]));
   return Object.keys(table.allowed)

@@ -175,11 +175,11 @@ test('HELM_ARGS splits on spaces, tabs and line breaks, like the words of the ol
   t.deepEqual(splitWords(''), []);
 });
 
-test('the README lists exactly the flags of the tables', (t) => {
-  const readme = readFileSync(path.join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+test('docs/argo-cd.md lists exactly the flags of the tables', (t) => {
+  const readme = readFileSync(path.join(import.meta.dirname, '..', '..', 'docs', 'argo-cd.md'), 'utf8');
   for (const [plugin, table] of [['vaultfill-helm', HELM_FLAGS], ['vaultfill-kustomize', KUSTOMIZE_FLAGS]] as const) {
     const row = readme.split('\n').find((line) => line.startsWith(`| \`${plugin}\` | \`--`));
-    if (!row) return t.fail(`no allowed-flags row for ${plugin} in the README`);
+    if (!row) return t.fail(`no allowed-flags row for ${plugin} in docs/argo-cd.md`);
     const listed = new Set([...row.matchAll(/`(--?[a-z][a-z-]*)/g)].map((m) => m[1]));
     const expected = new Set([...Object.keys(table.allowed).map((name) => `--${name}`), ...Object.keys(table.short).map((letter) => `-${letter}`)]);
     t.deepEqual([...listed].sort(), [...expected].sort(), plugin);
