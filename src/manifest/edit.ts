@@ -92,7 +92,7 @@ export function assertRepresentable(value: unknown, asText = false): void {
  * JSON leaves raw. Characters outside the BMP stay raw, never `\ud83d\ude00`: Kubernetes' reader
  * refuses surrogate escapes, even paired ones (test/oracle/).
  */
-export function quoteDouble(value: string): string {
+function quoteDouble(value: string): string {
   return JSON.stringify(value).replace(/[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

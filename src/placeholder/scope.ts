@@ -156,7 +156,7 @@ export function isTrue(value: string | undefined): boolean {
   return value !== undefined && TRUE_WORDS.has(value) && !FALSE_WORDS.has(value);
 }
 
-export function stringOf(value: unknown): string | undefined {
+function stringOf(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
