@@ -30,6 +30,10 @@ export const SETTING = {
   password: 'AVP_PASSWORD',
   githubToken: 'AVP_GITHUB_TOKEN',
   vaultAddr: 'VAULT_ADDR',
+  vaultAgentAddr: 'VAULT_AGENT_ADDR',
+  vaultProxyAddr: 'VAULT_PROXY_ADDR',
+  vaultHttpProxy: 'VAULT_HTTP_PROXY',
+  vaultMaxRetries: 'VAULT_MAX_RETRIES',
   vaultToken: 'VAULT_TOKEN',
   vaultNamespace: 'VAULT_NAMESPACE',
   vaultCaCert: 'VAULT_CACERT',
@@ -64,6 +68,8 @@ export const WIDENABLE: readonly SettingName[] = [SETTING.k8sRole, SETTING.k8sMo
 export const DEFAULTS = {
   kvVersion: 2,
   concurrency: 16,
+  /** Vault's client retries twice; vaultfill has retried three times since its first release. */
+  maxRetries: 3,
   k8sMountPath: 'auth/kubernetes',
   approleMountPath: 'auth/approle',
   k8sTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token',

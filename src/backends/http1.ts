@@ -7,8 +7,13 @@
  *
  * Why not node:http: a run is CPU-bound, and node:http cost ~0.45 ms of CPU per request. For
  * 358 reads at concurrency 16 from a local Vault (25 interleaved runs, medians), request CPU
- * fell from 186 to 59 ms, process CPU by 121 ms and wall time by 95 ms. Not supported: HTTP
- * proxies (node:http has none either), compression, HTTP/2.
+ * fell from 186 to 59 ms, process CPU by 121 ms and wall time by 95 ms. Not supported:
+ * compression, HTTP/2.
+ *
+ * Besides host and port, a connection can go to a Unix socket (a Vault Agent or Vault Proxy
+ * listener), or through a forward proxy's CONNECT tunnel (node:http makes the tunnel, loaded only
+ * then; TLS to Vault runs inside it). A plain-http request through a proxy is the caller's
+ * business: it connects to the proxy and writes an absolute URL.
  */
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -19,7 +24,7 @@ const require = createRequire(import.meta.url);
 /** node:http's limit for a response head (--max-http-header-size); also for chunk lines and trailers. */
 const MAX_HEAD = 16 * 1024;
 /** The response headers the client acts on; the others are checked for form only. */
-const TRACKED = new Set(['content-length', 'transfer-encoding', 'connection', 'retry-after', 'keep-alive']);
+const TRACKED = new Set(['content-length', 'transfer-encoding', 'connection', 'retry-after', 'keep-alive', 'location']);
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?:[ \t].*)?$/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/;
 /** Far above any Vault answer; a bigger one is a misdirected VAULT_ADDR, not a secret. */
@@ -28,6 +33,10 @@ export const MAX_BODY = 64 * 1024 * 1024;
 export interface Http1Options {
   readonly host: string;
   readonly port: number;
+  /** Connect to this Unix socket instead of host and port. */
+  readonly socketPath?: string | undefined;
+  /** Reach host and port through this proxy's CONNECT tunnel. */
+  readonly tunnel?: Tunnel | undefined;
   /** Plain TCP when undefined. */
   readonly tls:
     | {
@@ -41,11 +50,18 @@ export interface Http1Options {
   readonly timeoutMs: number;
 }
 
+export interface Tunnel {
+  readonly host: string;
+  readonly port: number;
+  /** A Proxy-Authorization header value, from the credentials in the proxy's URL. */
+  readonly authorization: string | undefined;
+}
+
 export interface Http1 {
   /**
    * One attempt: `head` (request line and headers, ending in an empty line), then `payload`.
    * Errors carry a `code`: the socket's, or VAULTFILL_TIMEOUT, VAULTFILL_BAD_RESPONSE,
-   * VAULTFILL_TOO_LARGE.
+   * VAULTFILL_TOO_LARGE, VAULTFILL_PROXY (the proxy refused the tunnel; `status` says how).
    */
   roundTrip(method: string, head: string, payload: string | undefined): Promise<Answer>;
   /** Requests written so far, transparent resends included. */
@@ -64,7 +80,7 @@ export function createHttp1(options: Http1Options): Http1 {
     if (i >= 0) idle.splice(i, 1);
   };
   /** A new connection; throws when the TLS files do not make a context (reported like node:https did). */
-  const open = (): Connection => {
+  const open = (tunnelled?: net.Socket): Connection => {
     let socket: net.Socket;
     if (options.tls) {
       const { ca, cert, key, servername, rejectUnauthorized } = options.tls;
@@ -72,15 +88,27 @@ export function createHttp1(options: Http1Options): Http1 {
       const { createSecureContext, connect } = require('node:tls') as typeof tls;
       // One context for all sockets: node:https parsed the CA bundle again for each connection.
       secureContext ??= createSecureContext({ ca, cert, key });
-      socket = connect({ host, port, servername, secureContext, session, rejectUnauthorized });
+      socket = tunnelled
+        ? connect({ socket: tunnelled, servername, secureContext, session, rejectUnauthorized })
+        : options.socketPath
+          ? connect({ path: options.socketPath, servername, secureContext, session, rejectUnauthorized })
+          : connect({ host, port, servername, secureContext, session, rejectUnauthorized });
       socket.on('session', (s: Buffer) => (session = s));
       socket.on('error', () => (session = undefined));
     } else {
-      socket = net.connect({ host, port });
+      socket = tunnelled ?? (options.socketPath ? net.connect({ path: options.socketPath }) : net.connect({ host, port }));
     }
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true, 1000);
+    if (!options.socketPath) {
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 1000);
+    }
     return new Connection(socket, forget);
+  };
+  /** A new connection through the proxy's tunnel; `abort` gives up on it. */
+  const dial = (signal: AbortSignal): Connection | Promise<Connection> => {
+    const { tunnel } = options;
+    if (!tunnel) return open();
+    return connectTunnel(tunnel, `${host.includes(':') ? `[${host}]` : host}:${port}`, signal).then((raw) => open(raw));
   };
   /** The newest idle connection that still looks usable. */
   const take = (): Connection | undefined => {
@@ -100,10 +128,12 @@ export function createHttp1(options: Http1Options): Http1 {
     new Promise((resolve, reject) => {
       let current: Connection | undefined;
       let settled = false;
+      let dialing: AbortController | undefined;
       const fail = (error: Error): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        dialing?.abort();
         if (current) {
           current.exchange = undefined;
           current.socket.destroy();
@@ -112,13 +142,24 @@ export function createHttp1(options: Http1Options): Http1 {
       };
       const timer = setTimeout(() => fail(coded('VAULTFILL_TIMEOUT', 'timeout')), options.timeoutMs);
       const attempt = (reused: Connection | undefined): void => {
-        let connection: Connection;
+        let opened: Connection | Promise<Connection>;
         try {
-          connection = reused ?? open();
+          opened = reused ?? dial((dialing = new AbortController()).signal);
         } catch (error) {
           fail(error instanceof Error ? error : new Error(String(error)));
           return;
         }
+        if (opened instanceof Promise) {
+          opened.then((connection) => {
+            dialing = undefined;
+            if (settled) connection.socket.destroy();
+            else send(connection, false);
+          }, (error: Error) => fail(error));
+        } else {
+          send(opened, Boolean(reused));
+        }
+      };
+      const send = (connection: Connection, reused: boolean): void => {
         current = connection;
         const parser = new ResponseParser(method);
         let received = false;
@@ -128,7 +169,7 @@ export function createHttp1(options: Http1Options): Http1 {
           connection.exchange = undefined;
           if (parser.keepAlive && connection.socket.writable) release(connection, parser.keepAliveMs);
           else connection.socket.destroy();
-          resolve({ status: parser.status, body: parser.body(), retryAfter: parser.retryAfter });
+          resolve({ status: parser.status, body: parser.body(), retryAfter: parser.retryAfter, location: parser.location });
         };
         connection.exchange = {
           data(data) {
@@ -193,6 +234,7 @@ export interface Answer {
   readonly status: number;
   readonly body: Buffer;
   readonly retryAfter: string | undefined;
+  readonly location: string | undefined;
 }
 
 /** The request in flight on a connection. */
@@ -236,6 +278,7 @@ export class ResponseParser {
   status = 0;
   keepAlive = true;
   retryAfter: string | undefined;
+  location: string | undefined;
   keepAliveMs: number | undefined;
   private state: State = 'head';
   private pending: Buffer | undefined;
@@ -355,7 +398,7 @@ export class ResponseParser {
     if (!HEADER_NAME.test(line)) throw bad('invalid header line');
     const colon = line.indexOf(':');
     // Only names as long as a kept one are lower-cased and looked up.
-    this.last = colon === 10 || colon === 11 || colon === 14 || colon === 17 ? line.slice(0, colon).toLowerCase() : '';
+    this.last = colon === 8 || colon === 10 || colon === 11 || colon === 14 || colon === 17 ? line.slice(0, colon).toLowerCase() : '';
     if (TRACKED.has(this.last)) this.record(this.last, line.slice(colon + 1), false);
     else this.last = '';
   }
@@ -368,6 +411,7 @@ export class ResponseParser {
     else if (name === 'transfer-encoding') this.transferEncoding = join(this.transferEncoding);
     else if (name === 'connection') this.connection = join(this.connection || undefined);
     else if (name === 'retry-after') this.retryAfter = folded ? join(this.retryAfter) : (this.retryAfter ?? value);
+    else if (name === 'location') this.location = folded ? join(this.location) : (this.location ?? value);
     else if (!folded) {
       const hint = /^timeout=(\d+)/i.exec(value)?.[1]; // keep-alive
       if (hint !== undefined) this.keepAliveMs = Number(hint) * 1000;
@@ -379,7 +423,7 @@ export class ResponseParser {
       if (this.status === 101) throw bad('unexpected 101 Switching Protocols');
       // 1xx interim answer (100 Continue, 103 Early Hints): the real one follows.
       this.status = 0;
-      this.contentLength = this.transferEncoding = this.retryAfter = this.keepAliveMs = this.last = undefined;
+      this.contentLength = this.transferEncoding = this.retryAfter = this.location = this.keepAliveMs = this.last = undefined;
       this.connection = '';
       return;
     }
@@ -409,6 +453,37 @@ export class ResponseParser {
       this.keepAlive = false;
     }
   }
+}
+
+/**
+ * A CONNECT tunnel to `authority` through the proxy, made by node:http (loaded only here). A
+ * refusal (any status but 2xx) is VAULTFILL_PROXY with the status; its body is not read.
+ */
+function connectTunnel(proxy: Tunnel, authority: string, signal: AbortSignal): Promise<net.Socket> {
+  const http = require('node:http') as typeof import('node:http');
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { Host: authority };
+    if (proxy.authorization) headers['Proxy-Authorization'] = proxy.authorization;
+    const request = http.request({ host: proxy.host, port: proxy.port, method: 'CONNECT', path: authority, headers, agent: false, signal });
+    const refused = (status: number | undefined, message: string | undefined): Error =>
+      Object.assign(coded('VAULTFILL_PROXY', `the proxy answered HTTP ${status ?? '?'}${message ? ` ${message}` : ''} to CONNECT ${authority}`), { status });
+    request.once('connect', (response, socket, head) => {
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status > 299) {
+        socket.destroy();
+        reject(refused(status, response.statusMessage));
+        return;
+      }
+      if (head.length) socket.unshift(head);
+      resolve(socket);
+    });
+    request.once('response', (response) => {
+      response.destroy();
+      reject(refused(response.statusCode, response.statusMessage));
+    });
+    request.once('error', (error: NodeJS.ErrnoException) => reject(signal.aborted ? coded('VAULTFILL_TIMEOUT', 'timeout') : error));
+    request.end();
+  });
 }
 
 function coded(code: string, message: string): Error {

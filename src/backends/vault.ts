@@ -8,7 +8,7 @@
 import { createAuth } from '../auth/index.js';
 import { cacheDirectory, createTokenCache, type TokenCache } from '../auth/token-cache.js';
 import type { AuthMethod } from '../auth/types.js';
-import { FALSE_WORDS, SETTING, TRUE_WORDS } from '../constants.js';
+import { DEFAULTS, FALSE_WORDS, SETTING, TRUE_WORDS } from '../constants.js';
 import { VaultfillError } from '../errors.js';
 import type { BackendOptions } from './index.js';
 import { missing } from './index.js';
@@ -29,7 +29,8 @@ const NEVER_WITHOUT_DETECTION = ['auth/', 'sys/', 'identity/', 'cubbyhole/'];
 
 export function createVaultBackend(options: BackendOptions): Backend {
   const { config, logger, env } = options;
-  const address = config.setting(SETTING.vaultAddr);
+  // As Vault's client: an agent's address, when set, wins.
+  const address = config.setting(SETTING.vaultAgentAddr) || config.setting(SETTING.vaultAddr);
   if (!address) throw missing([SETTING.vaultAddr], config);
   const auth = createAuth(config, env['HOME']);
   const namespace = config.setting(SETTING.vaultNamespace);
@@ -37,8 +38,13 @@ export function createVaultBackend(options: BackendOptions): Backend {
   if (!/^\d+(\.\d+)?$/.test(timeoutText) || Number(timeoutText) <= 0) throw new VaultfillError('CONFIG', `${SETTING.vaultClientTimeout} must be a number of seconds`);
   const skip = config.setting(SETTING.vaultSkipVerify);
   if (skip !== undefined && !TRUE_WORDS.has(skip) && !FALSE_WORDS.has(skip)) throw new VaultfillError('CONFIG', `${SETTING.vaultSkipVerify} must be true or false`);
+  const retriesText = config.setting(SETTING.vaultMaxRetries) ?? String(DEFAULTS.maxRetries);
+  if (!/^-?\d+$/.test(retriesText)) throw new VaultfillError('CONFIG', `${SETTING.vaultMaxRetries} must be a whole number (0 or less: no retries)`);
+  const proxySetting = config.setting(SETTING.vaultProxyAddr) ? SETTING.vaultProxyAddr : config.setting(SETTING.vaultHttpProxy) ? SETTING.vaultHttpProxy : undefined;
   const http = createVaultHttp({
     address,
+    proxy: proxySetting ? { setting: proxySetting, value: config.setting(proxySetting) as string } : undefined,
+    env,
     namespace,
     caCert: config.setting(SETTING.vaultCaCert),
     caPath: config.setting(SETTING.vaultCaPath),
@@ -47,7 +53,7 @@ export function createVaultBackend(options: BackendOptions): Backend {
     skipVerify: skip !== undefined && TRUE_WORDS.has(skip),
     tlsServerName: config.setting(SETTING.vaultTlsServerName),
     timeoutMs: Number(timeoutText) * 1000,
-    retries: 3,
+    retries: Math.max(0, Number(retriesText)),
     redact: logger.redact,
   });
   const cache =

@@ -77,7 +77,7 @@ const NAMED: Case[] = [
 
 test("named cases: the same proxy as Go's ProxyFromEnvironment", async (t) => {
   const expected = await go(NAMED);
-  for (const [i, c] of NAMED.entries()) t.is(ours(c), expected[i], JSON.stringify(c));
+  for (const [i, c] of NAMED.entries()) t.is(ours(c), expected[i] as string, JSON.stringify(c));
 });
 
 const label = fc.constantFrom('vault', 'example', 'svc', 'corp', 'a', 'local', 'cluster');

@@ -36,7 +36,7 @@ interface RawServer {
 type Respond = (socket: net.Socket, request: Captured, index: number) => void;
 
 /** A server that hands each complete request (head + Content-Length body) to `respond`. */
-async function rawServer(t: ExecutionContext, respond: Respond, host = '127.0.0.1'): Promise<RawServer> {
+async function rawServer(t: ExecutionContext, respond: Respond, host = '127.0.0.1', socketPath?: string): Promise<RawServer> {
   const sockets = new Set<net.Socket>();
   const state: RawServer = { address: '', requests: [], connections: 0, closed: 0 };
   const server = net.createServer((socket) => {
@@ -63,9 +63,14 @@ async function rawServer(t: ExecutionContext, respond: Respond, host = '127.0.0.
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  (state as { address: string }).address = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (socketPath) {
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    (state as { address: string }).address = `unix://${socketPath}`;
+  } else {
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    const { port } = server.address() as net.AddressInfo;
+    (state as { address: string }).address = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
   t.teardown(() => {
     for (const s of sockets) s.destroy();
     return new Promise<void>((resolve) => server.close(() => resolve()));
@@ -495,4 +500,133 @@ test('the parser gives the same answer for every split of the bytes', (t) => {
       t.true(parser.keepAlive);
     }
   }
+});
+
+test("VAULT_ADDR's path is kept: every request goes under it, as with Vault's client", async (t) => {
+  const server = await rawServer(t, ok(1));
+  await client(`${server.address}/gateway/vault/`).request('GET', 'secret/data/app');
+  await client(`${server.address}/gateway/vault`).request('GET', 'secret/data/app');
+  t.deepEqual(server.requests.map((r) => r.head.split('\r\n')[0]), ['GET /gateway/vault/v1/secret/data/app HTTP/1.1', 'GET /gateway/vault/v1/secret/data/app HTTP/1.1']);
+});
+
+test('unix:// addresses (a Vault Agent or Vault Proxy listener) are spoken to as plain HTTP over the socket', async (t) => {
+  const socketPath = path.join(mkdtempSync(path.join(tmpdir(), 'vaultfill-sock-')), 'agent.sock');
+  const server = await rawServer(t, ok(7), '', socketPath);
+  const http = client(`unix://${socketPath}`);
+  t.deepEqual((await http.request('GET', 'secret/data/app')).body, { n: 7 });
+  await http.request('GET', 'secret/data/other');
+  t.is(server.requests[0]?.head.split('\r\n').slice(0, 2).join('|'), 'GET /v1/secret/data/app HTTP/1.1|Host: localhost');
+  t.is(server.connections, 1, 'the socket is kept alive');
+  const missing = await rejection(t, client(`unix://${socketPath}.gone`).request('GET', 'a'));
+  t.is(missing.code, 'BACKEND_UNREACHABLE');
+  t.regex(missing.message, /cannot reach Vault at unix:\/\/.*agent\.sock\.gone \(ENOENT\)/);
+  t.is((await rejection(t, Promise.resolve().then(() => client('unix://')))).code, 'CONFIG');
+});
+
+test('a redirect (an HA standby sending clients to the active node) is followed with the method, body and token', async (t) => {
+  const active = await rawServer(t, ok(2));
+  const standby = await rawServer(t, (socket, request) => {
+    const target = request.head.split(' ')[1];
+    socket.write(answer({}, { status: 307, headers: `Location: ${active.address}${target}\r\n` }));
+  });
+  const http = client(standby.address);
+  const response = await http.request('POST', 'auth/approle/login', { token: 'tok-1', body: { role_id: 'r' } });
+  t.deepEqual(response.body, { n: 2 });
+  const followed = active.requests[0];
+  t.is(followed?.head.split('\r\n')[0], 'POST /v1/auth/approle/login HTTP/1.1');
+  t.regex(followed?.head ?? '', /\r\nX-Vault-Token: tok-1\r\n/);
+  t.regex(followed?.head ?? '', new RegExp(`\r\nHost: ${active.address.slice('http://'.length)}\r\n`));
+  t.is(followed?.body.toString(), '{"role_id":"r"}');
+  t.is(http.sent, 2, 'both requests counted');
+  // A relative Location (Go's ServeMux cleaning a `//` path) goes back to the same server.
+  const cleaning = await rawServer(t, (socket, request) => {
+    if (request.head.startsWith('GET /v1/secret//x ')) socket.write(answer({}, { status: 301, headers: 'Location: /v1/secret/x\r\n' }));
+    else socket.write(answer({ path: request.head.split(' ')[1] }));
+  });
+  t.deepEqual((await client(cleaning.address).request('GET', 'secret//x')).body, { path: '/v1/secret/x' });
+});
+
+test('redirects are bounded, need a Location, and never go from https to plain http', async (t) => {
+  const loop = await rawServer(t, (socket) => socket.write(answer({}, { status: 307, headers: 'Location: /v1/again\r\n' })));
+  const tooMany = await rejection(t, client(loop.address).request('GET', 'secret/data/a'));
+  t.is(tooMany.code, 'BACKEND_ERROR');
+  t.regex(tooMany.message, /HTTP 307 to GET \/v1\/secret\/data\/a after 3 redirects/);
+  t.is(loop.requests.length, 4, 'the first request and three redirects');
+  const nowhere = await rawServer(t, (socket) => socket.write(answer({}, { status: 302 })));
+  t.regex((await rejection(t, client(nowhere.address).request('GET', 'a'))).message, /HTTP 302 to GET \/v1\/a without a usable Location/);
+
+  const plain = await rawServer(t, ok(0));
+  const { port, cert } = await tlsRedirector(t, `${plain.address}/v1/a`);
+  const downgrade = await rejection(t, client(`https://127.0.0.1:${port}`, { caCert: cert, tlsServerName: 'vault.test' }).request('GET', 'a', { token: 'tok-2' }));
+  t.is(downgrade.code, 'BACKEND_ERROR');
+  t.regex(downgrade.message, /redirecting to plain http at 127\.0\.0\.1:\d+; refused/);
+  t.is(plain.requests.length, 0, 'nothing, and no token, sent in clear');
+});
+
+/** A TLS server (self-signed for vault.test) that redirects every request to `location`. */
+async function tlsRedirector(t: ExecutionContext, location: string): Promise<{ port: number; cert: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vaultfill-tls-'));
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=vault.test',
+    '-addext', 'subjectAltName=DNS:vault.test'], { stdio: 'ignore' });
+  const server = tls.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => socket.end(answer({}, { status: 307, headers: `Location: ${location}\r\nConnection: close\r\n` })));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { port: (server.address() as net.AddressInfo).port, cert };
+}
+
+test('through a plain-http proxy: the request names the whole URL and carries Proxy-Authorization; a 407 says to check the credentials, never showing them', async (t) => {
+  const proxy = await rawServer(t, (socket, request) => {
+    if (/\r\nProxy-Authorization: Basic dXNlcjpwQHNz\r\n/.test(request.head)) socket.write(answer({ via: 'proxy' }));
+    else socket.write(answer({}, { status: 407, headers: 'Proxy-Authenticate: Basic realm="corp"\r\n' }));
+  });
+  const port = proxy.address.split(':')[2];
+  const redacted: unknown[] = [];
+  const env = { HTTP_PROXY: `http://user:p%40ss@127.0.0.1:${port}` };
+  const response = await client('http://vault.internal:8200/prefix', { env, redact: (v) => redacted.push(v) }).request('GET', 'secret/data/a', { token: 't' });
+  t.deepEqual(response.body, { via: 'proxy' });
+  t.is(proxy.requests[0]?.head.split('\r\n')[0], 'GET http://vault.internal:8200/prefix/v1/secret/data/a HTTP/1.1');
+  t.regex(proxy.requests[0]?.head ?? '', /\r\nHost: vault\.internal:8200\r\n/);
+  t.true(redacted.includes('p@ss'), 'the proxy password is registered for redaction');
+
+  const wrong = await rejection(t, client('http://vault.internal:8200', { env: { HTTP_PROXY: `http://user:nope@127.0.0.1:${port}` } }).request('GET', 'a'));
+  t.is(wrong.code, 'BACKEND_UNREACHABLE');
+  t.regex(wrong.message, new RegExp(`proxy http://127\\.0\\.0\\.1:${port} answered HTTP 407`));
+  t.notRegex(wrong.message, /nope|user/);
+  // NO_PROXY, and loopback, go direct: the proxy sees nothing more.
+  const direct = await rawServer(t, ok(3));
+  t.deepEqual((await client(direct.address, { env: { HTTP_PROXY: `http://127.0.0.1:${port}` } }).request('GET', 'a')).body, { n: 3 });
+  t.is(proxy.requests.length, 2);
+  // VAULT_PROXY_ADDR sends everything through the proxy, loopback and NO_PROXY included.
+  const forced = await rejection(t, client(direct.address, { proxy: { setting: 'VAULT_PROXY_ADDR', value: `127.0.0.1:${port}` }, env: { NO_PROXY: '*' } }).request('GET', 'a'));
+  t.regex(forced.message, /407/);
+  t.is(proxy.requests.length, 3);
+  const socks = await rejection(t, Promise.resolve().then(() => client('http://v:1', { proxy: { setting: 'VAULT_HTTP_PROXY', value: 'socks5://p:1080' } })));
+  t.is(socks.code, 'CONFIG');
+  t.regex(socks.message, /VAULT_HTTP_PROXY names a socks5:\/\/ proxy/);
+});
+
+test('an https Vault through a proxy goes through a CONNECT tunnel; a refused tunnel is a clear error', async (t) => {
+  const seen: string[] = [];
+  const proxy = net.createServer((socket) => {
+    socket.once('data', (data: Buffer) => {
+      seen.push(data.toString('latin1'));
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+  const port = (proxy.address() as net.AddressInfo).port;
+  const env = { HTTPS_PROXY: `http://u:secretpw@127.0.0.1:${port}` };
+  const refused = await rejection(t, client('https://vault.internal:8200', { env }).request('GET', 'secret/data/a', { token: 'tok-3' }));
+  t.is(refused.code, 'BACKEND_UNREACHABLE');
+  t.regex(refused.message, new RegExp(`Vault at https://vault.internal:8200 through the proxy http://127\\.0\\.0\\.1:${port}: the proxy answered HTTP 403 Forbidden to CONNECT vault\\.internal:8200`));
+  t.notRegex(refused.message, /secretpw/);
+  t.regex(seen[0] ?? '', /^CONNECT vault\.internal:8200 HTTP\/1\.1\r\n/);
+  t.regex(seen[0] ?? '', /\r\nProxy-Authorization: Basic dTpzZWNyZXRwdw==\r\n/);
+  t.notRegex(seen[0] ?? '', /tok-3/, 'the token never reaches the proxy');
 });
