@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
+import { APPLICATION_SETTINGS, SETTING_NAMES, WIDENABLE } from '../src/constants.js';
 import { VaultfillErrors } from '../src/errors.js';
 import { vaultfill } from './helpers/cli.js';
 
@@ -33,7 +34,10 @@ test('ARGOCD_ENV_X (for what an Application may set) beats X, which beats the co
 test('an Application may not set a sidecar setting: each is an error naming it and how an operator allows it', async (t) => {
   const sidecarOnly = ['VAULT_ADDR', 'VAULT_TOKEN', 'AVP_TYPE', 'AVP_SECRETS_FILE', 'AVP_AUTH_TYPE', 'AVP_K8S_TOKEN_PATH', 'AVP_ROLE_ID', 'AVP_SECRET_ID', 'AVP_USERNAME',
     'AVP_PASSWORD', 'AVP_GITHUB_TOKEN', 'VAULT_CACERT', 'VAULT_CAPATH', 'VAULT_CLIENT_CERT', 'VAULT_CLIENT_KEY', 'VAULT_SKIP_VERIFY', 'VAULT_TLS_SERVER_NAME',
-    'AVP_PATH_VALIDATION', 'AVP_CONCURRENCY', 'VAULT_CLIENT_TIMEOUT', 'AVP_APP_SETTINGS', 'AVP_NON_KV_MOUNTS'];
+    'AVP_PATH_VALIDATION', 'AVP_CONCURRENCY', 'VAULT_CLIENT_TIMEOUT', 'AVP_APP_SETTINGS', 'AVP_NON_KV_MOUNTS',
+    // Where requests go: an Application choosing these could send the sidecar's token elsewhere.
+    'VAULT_AGENT_ADDR', 'VAULT_PROXY_ADDR', 'VAULT_HTTP_PROXY', 'VAULT_MAX_RETRIES'];
+  t.deepEqual([...SETTING_NAMES].filter((n) => !sidecarOnly.includes(n) && !APPLICATION_SETTINGS.includes(n as never) && !WIDENABLE.includes(n as never)), [], 'every setting is in one of the three lists');
   for (const name of sidecarOnly) {
     const error = await t.throwsAsync(loadConfig({ env: { [`ARGOCD_ENV_${name}`]: 'x', [name]: name === 'AVP_APP_SETTINGS' ? '' : 'operator' } }), { instanceOf: VaultfillErrors }, name);
     t.is(error?.errors[0]?.code, 'CONFIG');

@@ -434,3 +434,30 @@ test('no home and no XDG_CACHE_HOME: no token cache, noted under --verbose, neve
   });
   t.is(proc.code, 0, proc.stderr);
 });
+
+test('VAULT_AGENT_ADDR wins over VAULT_ADDR, as in Vault’s client; VAULT_MAX_RETRIES sets the retries', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  await seed(vault, `secret/data/${id}/app`, { user: 'agent-user' });
+  const proxy = await startProxy(vault.address);
+  t.teardown(() => proxy.close());
+  const input = `kind: ConfigMap\nmetadata:\n  name: c\ndata:\n  u: <path:secret/data/${id}/app#user>\n`;
+  const env = { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'token', VAULT_TOKEN: vault.token, XDG_CACHE_HOME: noCache() };
+  const viaAgent = await vaultfill(['generate', '-'], { input, env: { ...env, VAULT_ADDR: 'http://127.0.0.1:9', VAULT_AGENT_ADDR: proxy.address } });
+  t.is(viaAgent.code, 0, viaAgent.stderr);
+  t.regex(viaAgent.stdout, /u: agent-user/);
+
+  proxy.fault = (req) => (req.path.includes(`${id}/app`) ? { status: 502 } : undefined);
+  const attempts = async (retries: string): Promise<number> => {
+    const before = proxy.count(`secret/data/${id}/app`);
+    const r = await vaultfill(['generate', '-'], { input, env: { ...env, VAULT_ADDR: proxy.address, VAULT_MAX_RETRIES: retries } });
+    t.is(r.code, 4, r.stderr);
+    return proxy.count(`secret/data/${id}/app`) - before;
+  };
+  t.is(await attempts('0'), 1, 'no retries');
+  t.is(await attempts('1'), 2, 'one retry');
+  t.is(await attempts('-1'), 1, 'negative: no retries, as Vault reads it');
+  const bad = await vaultfill(['generate', '-'], { input, env: { ...env, VAULT_ADDR: proxy.address, VAULT_MAX_RETRIES: 'lots' } });
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /VAULT_MAX_RETRIES must be a whole number/);
+});
