@@ -25,7 +25,9 @@ export function createAuth(config: Config, home: string | undefined): AuthMethod
   switch (type) {
     case 'token': {
       const token = config.setting(SETTING.vaultToken) ?? readCliToken(home);
-      if (token === undefined) missing.push(SETTING.vaultToken);
+      // A Vault Agent or Vault Proxy with use_auto_auth_token adds its own token to requests that have none.
+      const agent = Boolean(config.setting(SETTING.vaultAgentAddr)) || config.setting(SETTING.vaultAddr)?.startsWith('unix://') === true;
+      if (token === undefined && !agent) missing.push(SETTING.vaultToken);
       method = tokenAuth(token ?? '');
       break;
     }
