@@ -461,3 +461,17 @@ test('VAULT_AGENT_ADDR wins over VAULT_ADDR, as in Vault’s client; VAULT_MAX_R
   t.is(bad.code, 2);
   t.regex(bad.stderr, /VAULT_MAX_RETRIES must be a whole number/);
 });
+
+test('a path with `//`, which Vault answers with a redirect to the cleaned path, is read after following it', async (t) => {
+  const vault = await sharedTestVault();
+  const id = uniq();
+  await seed(vault, `secret/data/${id}/app`, { user: 'clean-user' });
+  const proxy = await startProxy(vault.address);
+  t.teardown(() => proxy.close());
+  const input = `kind: ConfigMap\nmetadata:\n  name: c\ndata:\n  u: <path:secret/data//${id}/app#user>\n`;
+  const r = await vaultfill(['generate', '-'], { input, env: { AVP_TYPE: 'vault', AVP_AUTH_TYPE: 'token', VAULT_TOKEN: vault.token, VAULT_ADDR: proxy.address } });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /u: clean-user/);
+  t.true(proxy.requests.some((q) => q.path === `/v1/secret/data//${id}/app`), 'asked as written');
+  t.true(proxy.requests.some((q) => q.path === `/v1/secret/data/${id}/app`), 'then at the cleaned path');
+});
