@@ -37,6 +37,8 @@ export interface VaultHttpOptions {
   readonly retries: number;
   /** Registers a credential for redaction (log.ts): every token sent, and what logins send. */
   readonly redact: (value: unknown) => void;
+  /** --verbose: how each origin is reached, and redirects followed. */
+  readonly debug?: ((message: string) => void) | undefined;
 }
 
 export interface VaultResponse {
@@ -130,6 +132,8 @@ export function createVaultHttp(options: VaultHttpOptions): VaultHttp {
     });
     route = { http, headers, absolute, via: proxy ? ` through the proxy ${proxy.protocol}//${proxy.host}` : '' };
     routes.set(url.origin, route);
+    const how = local ? `over the Unix socket ${socketPath}` : proxy ? `${route.via.slice(1)} (${forced ? options.proxy?.setting : secure ? 'HTTPS_PROXY' : 'HTTP_PROXY'}${tunnel ? ', CONNECT tunnel' : ''})` : 'directly';
+    options.debug?.(`reaching Vault at ${local ? options.address : url.origin} ${how}`);
     return route;
   };
   const first = routeTo(base);
@@ -223,6 +227,7 @@ export function createVaultHttp(options: VaultHttpOptions): VaultHttp {
         if (redirects === MAX_REDIRECTS) {
           throw new VaultfillError('BACKEND_ERROR', `${where} after ${MAX_REDIRECTS} redirects already (last to ${next.host}); check VAULT_ADDR and the path`);
         }
+        options.debug?.(`following HTTP ${response.status} for ${shown} to ${next.origin}${next.pathname === url.pathname ? '' : ` (${next.pathname})`}`);
         url = next;
         route = routeTo(next);
       }

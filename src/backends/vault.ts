@@ -55,6 +55,7 @@ export function createVaultBackend(options: BackendOptions): Backend {
     timeoutMs: Number(timeoutText) * 1000,
     retries: Math.max(0, Number(retriesText)),
     redact: logger.redact,
+    debug: (message) => logger.debug(message),
   });
   const cache =
     options.disableTokenCache || auth.cacheIdentity === undefined
