@@ -175,6 +175,7 @@ async function generateFrom(options: MainOptions, values: Values, logger: Logger
       config,
       allowEmpty: values['allow-empty'],
       logger,
+      record: config.record,
       backend: () => (backend ??= createBackend({ config, logger, env: options.env, disableTokenCache: values['disable-token-cache'] })),
     });
     const { stats } = result;
