@@ -6,8 +6,8 @@
  * A record counts only for an Application it cannot have been forged for: its annotation names
  * the Application (as Argo CD names it to the plugin: `name`, or `<namespace>_<name>` for an
  * Application outside Argo CD's namespace), it is named as the sidecar names it, and it lives in
- * the Application's destination namespace. A repository rendering into one namespace can so only
- * make records for the Applications deploying there.
+ * the Application's destination namespace, in this cluster. A repository rendering into one
+ * namespace can so only make records for the Applications deploying there.
  */
 import { RECORD } from '../constants.js';
 import { metadataPath, parseVersions, recordName } from './record.js';
@@ -21,7 +21,7 @@ export interface RecordObject {
 /** The fields of an Application the refresher reads. */
 export interface ApplicationObject {
   readonly metadata?: { readonly name?: string; readonly namespace?: string };
-  readonly spec?: { readonly destination?: { readonly namespace?: string } | null } | null;
+  readonly spec?: { readonly destination?: { readonly namespace?: string; readonly server?: string; readonly name?: string } | null } | null;
 }
 
 export interface Matched {
@@ -64,6 +64,7 @@ export function matchRecords(records: readonly RecordObject[], applications: rea
     const versions = parseVersions(record.data?.[RECORD.versionsKey]);
     if (appName === undefined || !app) unmatched.push(`${where}: no Application ${appName ?? `(no ${RECORD.applicationAnnotation} annotation)`}`);
     else if (name !== recordName(appName)) unmatched.push(`${where}: not the record name of ${appName} (${recordName(appName)})`);
+    else if (!inCluster(app)) unmatched.push(`${where}: ${appName} deploys to another cluster`);
     else if (namespace !== app.spec?.destination?.namespace) unmatched.push(`${where}: not in the destination namespace of ${appName}`);
     else if (!versions) unmatched.push(`${where}: ${RECORD.versionsKey} is not a JSON object of KV v2 data paths and versions`);
     else {
@@ -73,6 +74,18 @@ export function matchRecords(records: readonly RecordObject[], applications: rea
   }
   return { matched, unmatched };
 }
+
+/**
+ * Whether the Application deploys to the cluster the refresher reads records in: Argo CD's
+ * in-cluster destination. A record for an Application deploying elsewhere lives there, so one
+ * found here was not written by its render.
+ */
+function inCluster(app: ApplicationObject): boolean {
+  const destination = app.spec?.destination;
+  return destination?.server === IN_CLUSTER_SERVER || (!destination?.server && destination?.name === 'in-cluster');
+}
+
+const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
 
 /** Every metadata path the matched records name, once each, in order. */
 export function metadataPaths(matched: readonly Matched[]): string[] {

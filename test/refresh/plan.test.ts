@@ -3,7 +3,10 @@ import test from 'ava';
 import { matchRecords, metadataPaths, staleApplications, type ApplicationObject, type RecordObject } from '../../src/refresh/plan.js';
 import { recordName } from '../../src/refresh/record.js';
 
-const app = (namespace: string, name: string, destination: string): ApplicationObject => ({ metadata: { name, namespace }, spec: { destination: { namespace: destination } } });
+const app = (namespace: string, name: string, destination: string, server = 'https://kubernetes.default.svc'): ApplicationObject => ({
+  metadata: { name, namespace },
+  spec: { destination: { namespace: destination, server } },
+});
 const record = (namespace: string, appName: string, versions: Record<string, number>, name = recordName(appName)): RecordObject => ({
   metadata: { name, namespace, annotations: { 'vaultfill.io/application': appName } },
   data: { versions: JSON.stringify(versions) },
@@ -31,6 +34,13 @@ test('a record counts for the Application it names, under the name the sidecar g
   t.regex(unmatched.join('\n'), /team-b\/vaultfill-record-web: not in the destination namespace of web/);
   t.regex(unmatched.join('\n'), /team-a\/vaultfill-record-web: not the record name of api/);
   t.regex(unmatched.join('\n'), /no Application gone/);
+});
+
+test('a record found here never counts for an Application deploying to another cluster', (t) => {
+  const remote = [app('argocd', 'web', 'team-a', 'https://prod.example.com:6443'), { metadata: { name: 'api', namespace: 'argocd' }, spec: { destination: { name: 'in-cluster', namespace: 'team-a' } } }];
+  const { matched, unmatched } = matchRecords([record('team-a', 'web', { 'secret/data/a': 1 }), record('team-a', 'api', { 'secret/data/a': 1 })], remote, 'argocd');
+  t.deepEqual(matched.map((m) => m.app), ['argocd/api']);
+  t.deepEqual(unmatched, ['team-a/vaultfill-record-web: web deploys to another cluster']);
 });
 
 test('an Application outside Argo CD\'s namespace is matched only by its qualified name', (t) => {
