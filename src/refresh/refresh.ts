@@ -114,8 +114,9 @@ async function runRound(options: RefreshOptions, kube: KubeApi, createMetadataRe
       fail(error);
     }
   }
-  // Forget Applications that are up to date again, so a later rotation marks them anew.
-  if (marked) for (const app of marked.keys()) if (!stale.some((s) => s.matched.app === app)) marked.delete(app);
+  // Forget Applications that are up to date again, so a later rotation marks them anew (not
+  // after a round that could not read every path: those may be behind still).
+  if (marked && current.size === paths.length) for (const app of marked.keys()) if (!stale.some((s) => s.matched.app === app)) marked.delete(app);
   logger.error(
     `vaultfill refresh: round ${round}: ${records.length} record(s), ${matched.length} matched to an Application; ` +
       `${paths.length} distinct path(s) read from Vault's KV metadata (${requests} request(s)); ` +
