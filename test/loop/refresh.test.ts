@@ -8,15 +8,17 @@
  * pinned to version 1 (and one path of its own). A new version of the shared path reaches the
  * first two Applications' Secrets within an interval and a sync; the others are not refreshed
  * (their annotations and status.reconciledAt stay as they were: the controller's periodic
- * resync is set long, so only a refresh would move them).
+ * resync is set long, so only a refresh would move them). The refresher runs in this process
+ * with a short interval, then once more as refresher.yaml's container of the image (`--once`).
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import YAML from 'yaml';
 import { main } from '../../src/cli.js';
+import { IMAGE } from '../image/build.mjs';
 import type { AppStatus } from '../helpers/argocd.js';
 import { startLoop, type Loop } from '../helpers/loop.js';
 import { waitUntil } from '../helpers/processes.js';
@@ -26,7 +28,7 @@ const SYNC_MS = 120_000;
 const INTERVAL_MS = 3_000;
 const root = path.resolve(import.meta.dirname, '../..');
 const SHARED = 'secret/data/demo/rotation/shared';
-const PASSWORDS = { v1: 'shared-password-v1-Qm4r', v2: 'shared-password-v2-Lx9t', c: 'own-password-c-Hd2k', pinned: 'own-password-pinned-Wb6n' };
+const PASSWORDS = { v1: 'shared-password-v1-Qm4r', v2: 'shared-password-v2-Lx9t', v3: 'shared-password-v3-Ce5y', c: 'own-password-c-Hd2k', pinned: 'own-password-pinned-Wb6n' };
 
 /** Application → its destination namespace and its Secret's placeholders. */
 const APPS: Record<string, Record<string, string>> = {
@@ -95,14 +97,17 @@ async function refresherEnv(): Promise<Record<string, string>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vaultfill-refresher-'));
   const serviceAccount = path.join(dir, 'serviceaccount');
   const vaultToken = path.join(dir, 'vault-token');
-  for (const d of [serviceAccount, vaultToken]) (await import('node:fs')).mkdirSync(d);
-  writeFileSync(path.join(serviceAccount, 'token'), await loop.cluster.createToken('argocd', 'vaultfill-refresher', loop.cluster.serviceAccountIssuer));
-  writeFileSync(path.join(serviceAccount, 'ca.crt'), loop.cluster.ca);
-  writeFileSync(path.join(serviceAccount, 'namespace'), 'argocd');
-  writeFileSync(path.join(vaultToken, 'token'), await loop.cluster.createToken('argocd', 'vaultfill-refresher', 'vault'));
+  // Readable by the image's user 999, as a pod's mounted token is.
+  chmodSync(dir, 0o755);
+  for (const d of [serviceAccount, vaultToken]) mkdirSync(d, { mode: 0o755 });
+  writeFileSync(path.join(serviceAccount, 'token'), await loop.cluster.createToken('argocd', 'vaultfill-refresher', loop.cluster.serviceAccountIssuer), { mode: 0o644 });
+  writeFileSync(path.join(serviceAccount, 'ca.crt'), loop.cluster.ca, { mode: 0o644 });
+  writeFileSync(path.join(serviceAccount, 'namespace'), 'argocd', { mode: 0o644 });
+  writeFileSync(path.join(vaultToken, 'token'), await loop.cluster.createToken('argocd', 'vaultfill-refresher', 'vault'), { mode: 0o644 });
   const api = new URL(loop.cluster.server);
   return {
     SERVICE_ACCOUNT_DIR: serviceAccount,
+    VAULT_TOKEN_DIR: vaultToken,
     KUBERNETES_SERVICE_HOST: api.hostname,
     KUBERNETES_SERVICE_PORT: api.port,
     AVP_TYPE: 'vault',
@@ -180,4 +185,32 @@ test('a new version of a shared secret reaches the Secrets of exactly the Applic
   ]);
   t.is(loop.proxy.count('auth/kubernetes/login', 'POST'), 2, 'one login each for the plain sidecar and the refresher (their token caches)');
   for (const value of Object.values(PASSWORDS)) t.false(log.includes(value), 'no value in the refresher\'s log');
+
+  // The same, once, as refresher.yaml's container: the image, its command, user 999, a read-only
+  // root, the pod's service account and the Vault token where the Deployment mounts them.
+  await loop.vault.request('POST', SHARED, { data: { password: PASSWORDS.v3 } });
+  const deployment = YAML.parseAllDocuments(readFileSync(path.join(root, 'examples', 'argocd', 'refresher.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>).find((d) => d['kind'] === 'Deployment') as {
+    spec: { template: { spec: { containers: Array<{ command: string[]; args: string[]; env: Array<{ name: string; value: string }>; securityContext: { runAsUser: number } }> } } };
+  };
+  const container = deployment.spec.template.spec.containers[0];
+  if (!container) return t.fail('no container in refresher.yaml');
+  const [entrypoint = '', ...command] = container.command;
+  t.deepEqual(container.args, ['--interval', '60s']);
+  const run = await loop.engine.docker([
+    'run', '--rm', '--network', 'host', '--user', String(container.securityContext.runAsUser), '--read-only', '--tmpfs', '/tmp:rw,mode=1777',
+    '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+    '-v', `${env['SERVICE_ACCOUNT_DIR'] ?? ''}:/var/run/secrets/kubernetes.io/serviceaccount:ro`,
+    '-v', `${env['VAULT_TOKEN_DIR'] ?? ''}:/var/run/secrets/vaultfill:ro`,
+    '--env', `KUBERNETES_SERVICE_HOST=${env['KUBERNETES_SERVICE_HOST'] ?? ''}`, '--env', `KUBERNETES_SERVICE_PORT=${env['KUBERNETES_SERVICE_PORT'] ?? ''}`,
+    ...container.env.flatMap((e) => ['--env', `${e.name}=${e.name === 'VAULT_ADDR' ? loop.proxy.address : e.value}`]),
+    '--entrypoint', entrypoint, IMAGE, ...command, '--once',
+  ], { check: false, timeoutMs: 60_000 });
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stderr, /round 1: 4 record\(s\), 4 matched to an Application; 3 distinct path\(s\) read .*; 2 Application\(s\) behind Vault, 2 marked for a hard refresh \(argocd\/rot-a, argocd\/rot-b\); 0 error\(s\)/);
+  for (const ns of ['rot-a', 'rot-b']) {
+    await waitUntil(`the third password in ${ns}`, async () => ((await password(ns)) === PASSWORDS.v3 ? true : undefined), { timeoutMs: SYNC_MS });
+  }
+  t.deepEqual(untouched(await loop.argocd.application('rot-c')), before.c, 'rot-c not refreshed');
+  t.deepEqual(untouched(await loop.argocd.application('rot-pinned')), before.pinned, 'rot-pinned not refreshed');
+  for (const value of Object.values(PASSWORDS)) t.false(run.stderr.includes(value), 'no value in the container\'s log');
 });
