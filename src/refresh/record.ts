@@ -103,7 +103,7 @@ export function withRecord(output: readonly string[], app: RecordedApplication, 
     return [...output, `${last.endsWith('\n') ? '' : '\n'}${recordManifest(app, versions, true)}`];
   }
   const opening = /^[ \t]*[^\s#].*$/m.exec(head)?.[0] ?? '';
-  const separator = /^---(?:[ \t]|$)/.test(opening) ? '' : opening.startsWith('%') ? '...\n' : '---\n';
+  const separator = /^---(?:[ \t\r]|$)/.test(opening) ? '' : opening.startsWith('%') ? '...\n' : '---\n';
   return [`${recordManifest(app, versions, false)}${separator}`, ...output];
 }
 

@@ -143,6 +143,7 @@ test('the record keeps every byte of the render however the stream starts or end
   const cases: Array<[string, string[]]> = [
     ['no final line break, a block scalar last', ['apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  f: |\n    abc']],
     ['opens with ---', ['--- # first\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n']],
+    ['CRLF line ends', ['---\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: x}\r\n']],
     ['comments, then ---', ['# Source: chart/x.yaml\n\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n']],
     ['JSON', ['{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"s": "a\\/b"}}']],
     ['JSON in pieces, final line break', ['  {"apiVersion": "v1", "kind": "ConfigMap",', ' "metadata": {"name": "x"}}\n']],
