@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import type { Backend } from './backends/types.js';
 import { now } from './clock.js';
 import type { Env } from './config.js';
-import { VERSION } from './constants.js';
+import { RECORD, SETTING, VERSION } from './constants.js';
 import { EXIT, VaultfillError, VaultfillErrors, exitCodeOf, formatError } from './errors.js';
 import type { Source, Stdin } from './input/read.js';
 import { createLogger, type Logger } from './log.js';
@@ -26,6 +26,8 @@ export interface MainOptions {
   readonly stderr: Writable;
   /** The working directory of `helm` and `kustomize` (default: the process's). */
   readonly cwd?: string;
+  /** Ends `vaultfill refresh`'s long-running mode (the binary ends it with the process). */
+  readonly signal?: AbortSignal;
 }
 
 export const HELP = `vaultfill ${VERSION}: fills <path:…#key> placeholders in Kubernetes manifests from Vault.
@@ -37,6 +39,8 @@ Usage:
   vaultfill helm                helm template the chart in the current directory, then generate;
                                 Argo CD plugin parameters (PARAM_*), allow-listed (see README)
   vaultfill kustomize           kustomize build . (or kubectl kustomize .), then generate
+  vaultfill refresh             mark for a hard refresh the Argo CD Applications whose recorded
+                                secret versions (AVP_RECORD) are older than Vault's (README: Rotation)
   vaultfill version             print the version
   vaultfill help                print this help
 
@@ -48,6 +52,12 @@ Options for generate, helm and kustomize:
       --allow-empty             accept input without manifests (empty output, exit 0)
       --verbose                 diagnostics on stderr (values are never printed)
   -h, --help                    print this help
+
+Options for refresh (and -c, -s, --disable-token-cache, --verbose):
+      --once                    one round, then exit (non-zero if it had an error); for a CronJob
+      --interval <duration>     time between rounds, e.g. 30s, 5m (default 60s)
+      --service-account-dir <dir>  Kubernetes API token, ca.crt and namespace
+                                (default /var/run/secrets/kubernetes.io/serviceaccount)
 
 Options for check (and those of generate above):
       --offline                 grammar and annotation checks only; no backend is contacted
@@ -78,6 +88,9 @@ export async function main(options: MainOptions): Promise<number> {
         verbose: { type: 'boolean', default: false },
         offline: { type: 'boolean', default: false },
         output: { type: 'string', short: 'o' },
+        once: { type: 'boolean', default: false },
+        interval: { type: 'string' },
+        'service-account-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -124,6 +137,10 @@ export async function main(options: MainOptions): Promise<number> {
     }
   }
   if (values.offline || values.output !== undefined) return usage(stderr, '--offline and --output are options of check');
+  if (command === 'refresh') return runRefresh(options, values, rest);
+  if (values.once || values.interval !== undefined || values['service-account-dir'] !== undefined) {
+    return usage(stderr, '--once, --interval and --service-account-dir are options of refresh');
+  }
   // ── end check ──
   const logger = createLogger(stderr, values.verbose);
   if (command === 'helm' || command === 'kustomize') {
@@ -136,6 +153,42 @@ export async function main(options: MainOptions): Promise<number> {
   if (command !== 'generate') return usage(stderr, command ? `unknown command "${command}"` : 'no command given');
   if (rest.length !== 1) return usage(stderr, 'generate takes exactly one <path> or - for stdin');
   return generateFrom(options, values, logger, async () => (await import('./input/read.js')).readInput(rest[0] as string, options.stdin));
+}
+
+/** `vaultfill refresh` (src/refresh/refresh.ts): long-running, or one round with --once. */
+async function runRefresh(
+  options: MainOptions,
+  values: Values & { readonly once: boolean; readonly interval?: string; readonly 'service-account-dir'?: string; readonly verbose: boolean },
+  rest: readonly string[],
+): Promise<number> {
+  const { stderr } = options;
+  if (rest.length) return usage(stderr, 'refresh takes no arguments');
+  if (values['secrets-file'] !== undefined || values['allow-empty']) return usage(stderr, '--secrets-file and --allow-empty are options of generate');
+  const { parseInterval, refresh } = await import('./refresh/refresh.js');
+  const intervalMs = values.interval === undefined ? RECORD.defaultIntervalMs : parseInterval(values.interval);
+  if (intervalMs === undefined) return usage(stderr, `--interval takes a duration from 100ms to 24h, such as 30s or 5m, not "${values.interval}"`);
+  const logger = createLogger(stderr, values.verbose);
+  try {
+    const [{ loadConfig }, { kubeSecretReader }, { SERVICE_ACCOUNT_DIR }] = await Promise.all([import('./config.js'), import('./kube/secret.js'), import('./kube/api.js')]);
+    const config = await loadConfig({ env: options.env, configPath: values['config-path'], secretName: values['secret-name'], readSecret: kubeSecretReader(options.env) });
+    logger.debug(config.provenance);
+    if (config.type === 'file') return report(logger, [new VaultfillError('CONFIG', `refresh reads Vault's KV metadata; ${SETTING.type} is "file"`)]);
+    return await refresh({
+      config,
+      env: options.env,
+      logger,
+      once: values.once,
+      intervalMs,
+      serviceAccountDir: values['service-account-dir'] ?? SERVICE_ACCOUNT_DIR,
+      disableTokenCache: values['disable-token-cache'],
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (error instanceof VaultfillErrors) return report(logger, error.errors);
+    if (error instanceof VaultfillError) return report(logger, [error]);
+    logger.error(`error INTERNAL: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return EXIT.internal;
+  }
 }
 
 interface Values {
@@ -175,6 +228,7 @@ async function generateFrom(options: MainOptions, values: Values, logger: Logger
       config,
       allowEmpty: values['allow-empty'],
       logger,
+      record: config.record,
       backend: () => (backend ??= createBackend({ config, logger, env: options.env, disableTokenCache: values['disable-token-cache'] })),
     });
     const { stats } = result;

@@ -9,7 +9,7 @@
  * anything is read or sent: never a silent override, never a silent ignore.
  */
 import { readFileSync } from 'node:fs';
-import { APPLICATION_SETTINGS, ARGOCD_ENV_PREFIX, DEFAULTS, SETTING, SETTING_NAMES, WIDENABLE, type SettingName } from './constants.js';
+import { APPLICATION_SETTINGS, ARGOCD_ENV_PREFIX, DEFAULTS, FALSE_WORDS, SETTING, SETTING_NAMES, TRUE_WORDS, WIDENABLE, type SettingName } from './constants.js';
 import { VaultfillError, VaultfillErrors } from './errors.js';
 import { compilePathPattern, type PathPattern } from './path-pattern.js';
 import { parseYaml } from './yaml.js';
@@ -23,6 +23,12 @@ export interface Config {
   readonly pathValidation: PathPattern | undefined;
   readonly concurrency: number;
   readonly secretsFile: string | undefined;
+  /**
+   * AVP_RECORD: write the record of the KV v2 versions read (src/refresh/record.ts), for the
+   * Application Argo CD names in ARGOCD_APP_NAME / ARGOCD_APP_NAMESPACE (Argo CD's own variables,
+   * not an Application's ARGOCD_ENV_; undefined when either is missing).
+   */
+  readonly record: { readonly application: { readonly name: string; readonly namespace: string } | undefined } | undefined;
   /** A raw setting after precedence, for the backend and auth method that need it. */
   setting(name: SettingName): string | undefined;
   /** Which sources were consulted and which settings were found there (names only, never values). */
@@ -94,7 +100,15 @@ export async function loadConfig(input: ConfigInput): Promise<Config> {
   const concurrencyText = setting(SETTING.concurrency) ?? String(DEFAULTS.concurrency);
   const concurrency = Number(concurrencyText);
   if (!/^\d+$/.test(concurrencyText) || concurrency < 1 || concurrency > 256) invalid(SETTING.concurrency, 'must be a whole number from 1 to 256');
+  const recordText = setting(SETTING.record);
+  if (recordText !== undefined && !TRUE_WORDS.has(recordText) && !FALSE_WORDS.has(recordText)) invalid(SETTING.record, 'must be true or false');
   if (errors.length) throw new VaultfillErrors(errors);
+  const appName = input.env['ARGOCD_APP_NAME'];
+  const appNamespace = input.env['ARGOCD_APP_NAMESPACE'];
+  const record =
+    recordText !== undefined && TRUE_WORDS.has(recordText)
+      ? { application: appName && appNamespace ? { name: appName, namespace: appNamespace } : undefined }
+      : undefined;
 
   const provenance = layers
     .map((layer) => `${layer.label}: ${layer.values.size ? [...layer.values.keys()].sort().join(', ') : 'none'}`)
@@ -105,6 +119,7 @@ export async function loadConfig(input: ConfigInput): Promise<Config> {
     pathValidation,
     concurrency,
     secretsFile,
+    record,
     setting,
     provenance: `settings consulted (names found): ${provenance}`,
   } satisfies Config);

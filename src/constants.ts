@@ -45,6 +45,8 @@ export const SETTING = {
   vaultClientTimeout: 'VAULT_CLIENT_TIMEOUT',
   appSettings: 'AVP_APP_SETTINGS',
   nonKvMounts: 'AVP_NON_KV_MOUNTS',
+  /** Sidecar only: append the record of the KV v2 versions a render read (src/refresh/record.ts). */
+  record: 'AVP_RECORD',
 } as const;
 
 export type SettingName = (typeof SETTING)[keyof typeof SETTING];
@@ -74,6 +76,21 @@ export const DEFAULTS = {
   approleMountPath: 'auth/approle',
   k8sTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token',
   secretNamespace: 'argocd',
+} as const;
+
+/**
+ * The record of what a render read (AVP_RECORD) and the refresher that acts on it (`vaultfill
+ * refresh`): names Argo CD and the refresher agree on.
+ */
+export const RECORD = {
+  namePrefix: 'vaultfill-record-',
+  label: 'vaultfill.io/record',
+  applicationAnnotation: 'vaultfill.io/application',
+  versionsKey: 'versions',
+  /** Argo CD's own annotation: the next reconciliation regenerates the manifests, bypassing caches. */
+  refreshAnnotation: 'argocd.argoproj.io/refresh',
+  /** `vaultfill refresh --interval` @default 60 s */
+  defaultIntervalMs: 60_000,
 } as const;
 
 /** Values AVP (Go's strconv.ParseBool) accepts as booleans in annotations. */

@@ -33,6 +33,9 @@ const CODES = {
   BACKEND_TIMEOUT: EXIT.backend,
   BACKEND_ERROR: EXIT.backend,
   AUTH_FAILED: EXIT.backend,
+  // `vaultfill refresh`: the Kubernetes API did not answer, or answered with an error.
+  KUBE_UNREACHABLE: EXIT.backend,
+  KUBE_API_ERROR: EXIT.backend,
   PLACEHOLDER_SYNTAX: EXIT.resolution,
   UNKNOWN_MODIFIER: EXIT.resolution,
   MODIFIER_ARGUMENT: EXIT.resolution,

@@ -14,6 +14,7 @@ import { applyEdits, type TextEdit } from './manifest/edit.js';
 import { scanDocument } from './manifest/line-scan.js';
 import { collect, collectScanned, type CollectOptions, type Collected, type Slot } from './placeholder/collect.js';
 import { substitute } from './placeholder/substitute.js';
+import { withRecord } from './refresh/record.js';
 import { createResolver } from './secrets/resolve.js';
 
 /** How long the parse loop runs before it lets Vault's answers in (at most AVP_CONCURRENCY are in flight). */
@@ -24,6 +25,8 @@ export interface GenerateOptions {
   readonly backend: () => Promise<Backend>;
   readonly allowEmpty: boolean;
   readonly logger: Logger;
+  /** AVP_RECORD: the record of the KV v2 versions read goes into the output (src/refresh/record.ts). */
+  readonly record?: Config['record'];
 }
 
 export interface GenerateResult {
@@ -96,9 +99,23 @@ export async function generate(sources: readonly Source[], options: GenerateOpti
   lap('resolve');
 
   if (errors.length) return { output: [], errors, stats };
-  const output = writeOut(chunks, edited);
+  let output = writeOut(chunks, edited);
+  if (options.record) output = await recorded(output, options.record, stats.secrets > 0 ? options.backend : undefined, logger);
   lap('write');
   return { output, errors, stats };
+}
+
+/**
+ * The output with the record of the latest KV v2 versions it read (AVP_RECORD), when it read any.
+ * Without the Application's name and namespace there is nowhere to put it: a warning, no record.
+ */
+async function recorded(output: string[], record: NonNullable<Config['record']>, backend: (() => Promise<Backend>) | undefined, logger: Logger): Promise<string[]> {
+  if (!record.application) {
+    logger.error('vaultfill: warning: AVP_RECORD is on, but ARGOCD_APP_NAME or ARGOCD_APP_NAMESPACE is not set (Argo CD sets both for a plugin); no record written');
+    return output;
+  }
+  const versions = backend ? (await backend()).versions : undefined;
+  return versions?.size ? withRecord(output, record.application, versions) : output;
 }
 
 /**

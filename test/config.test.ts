@@ -36,7 +36,7 @@ test('an Application may not set a sidecar setting: each is an error naming it a
     'AVP_PASSWORD', 'AVP_GITHUB_TOKEN', 'VAULT_CACERT', 'VAULT_CAPATH', 'VAULT_CLIENT_CERT', 'VAULT_CLIENT_KEY', 'VAULT_SKIP_VERIFY', 'VAULT_TLS_SERVER_NAME',
     'AVP_PATH_VALIDATION', 'AVP_CONCURRENCY', 'VAULT_CLIENT_TIMEOUT', 'AVP_APP_SETTINGS', 'AVP_NON_KV_MOUNTS',
     // Where requests go: an Application choosing these could send the sidecar's token elsewhere.
-    'VAULT_AGENT_ADDR', 'VAULT_PROXY_ADDR', 'VAULT_HTTP_PROXY', 'VAULT_MAX_RETRIES'];
+    'VAULT_AGENT_ADDR', 'VAULT_PROXY_ADDR', 'VAULT_HTTP_PROXY', 'VAULT_MAX_RETRIES', 'AVP_RECORD'];
   t.deepEqual([...SETTING_NAMES].filter((n) => !sidecarOnly.includes(n) && !APPLICATION_SETTINGS.includes(n as never) && !WIDENABLE.includes(n as never)), [], 'every setting is in one of the three lists');
   for (const name of sidecarOnly) {
     const error = await t.throwsAsync(loadConfig({ env: { [`ARGOCD_ENV_${name}`]: 'x', [name]: name === 'AVP_APP_SETTINGS' ? '' : 'operator' } }), { instanceOf: VaultfillErrors }, name);

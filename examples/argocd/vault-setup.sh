@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares Vault for the vaultfill sidecars in Argo CD (see README.md, "Install in Argo CD"):
-# Kubernetes auth, a read-only policy, the `argocd` role, and the example secrets.
+# Kubernetes auth, a read-only policy, the `argocd` role, the refresher's metadata-only role,
+# and the example secrets.
 #
 # Run with a Vault token that may change auth methods and policies:
 #   export VAULT_ADDR=https://vault.example.com:8200 VAULT_TOKEN=...
@@ -70,4 +71,19 @@ JSON
 JSON
 fi
 
-echo "vault-setup: Kubernetes auth role 'argocd' and policy 'argocd-vaultfill' are ready" >&2
+# 6. The refresher (refresher.yaml, README "Rotation"): KV v2 metadata of the same paths, and
+#    nothing of their data. Metadata holds version numbers and times, never a value.
+vault policy write vaultfill-refresher - <<'HCL'
+path "secret/metadata/demo/*" {
+  capabilities = ["read"]
+}
+HCL
+vault write auth/kubernetes/role/vaultfill-refresher \
+  bound_service_account_names=vaultfill-refresher \
+  bound_service_account_namespaces="$ARGOCD_NAMESPACE" \
+  audience=vault \
+  token_policies=vaultfill-refresher \
+  token_ttl=15m \
+  token_max_ttl=1h
+
+echo "vault-setup: Kubernetes auth roles 'argocd' and 'vaultfill-refresher', policies 'argocd-vaultfill' and 'vaultfill-refresher' are ready" >&2

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { VaultfillError } from '../errors.js';
+import { metadataPath } from '../refresh/record.js';
 import { parseYaml } from '../yaml.js';
 import type { Backend, SecretData, SecretRequest } from './types.js';
 
@@ -18,16 +19,23 @@ type Entry = { readonly versions: readonly SecretData[] };
 export function createFileBackend(file: string): Backend {
   let loaded: Promise<Map<string, Entry>> | undefined;
   let requests = 0;
+  // As Vault's KV v2 would answer: a secret's latest version is the number of its versions.
+  const versions = new Map<string, number>();
   return {
     get requests() {
       return requests;
     },
+    versions,
     async read(request: SecretRequest): Promise<SecretData> {
       requests++;
       loaded ??= load(file);
       const entry = (await loaded).get(normalize(request.path));
       if (!entry) throw new VaultfillError('SECRET_NOT_FOUND', `no secret at ${request.path} in ${file}`);
-      if (request.version === undefined) return entry.versions[entry.versions.length - 1] ?? {};
+      if (request.version === undefined) {
+        const path = normalize(request.path);
+        if (request.kvVersion === 2 && metadataPath(path) !== undefined) versions.set(path, entry.versions.length);
+        return entry.versions[entry.versions.length - 1] ?? {};
+      }
       const data = entry.versions[request.version - 1];
       if (!data) {
         throw new VaultfillError('VERSION_NOT_FOUND', `${request.path} has no version ${request.version} (it has ${entry.versions.length})`);

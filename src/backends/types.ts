@@ -15,6 +15,12 @@ export interface Backend {
   read(request: SecretRequest): Promise<SecretData>;
   /** Number of requests made to the store so far (for diagnostics and tests). */
   readonly requests: number;
+  /**
+   * The KV v2 secrets read at their latest version (no `#version`, no secret-version annotation),
+   * by data path (`secret/data/app`), with the version the store answered: what AVP_RECORD records.
+   * Only paths whose metadata path is known (src/refresh/record.ts metadataPath). Never a value.
+   */
+  readonly versions?: ReadonlyMap<string, number>;
 }
 
 /** Identity of one backend read: references with the same id share it. */

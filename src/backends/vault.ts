@@ -13,6 +13,7 @@ import { VaultfillError } from '../errors.js';
 import type { BackendOptions } from './index.js';
 import { missing } from './index.js';
 import type { Logger } from '../log.js';
+import { metadataPath } from '../refresh/record.js';
 import type { Backend, SecretData, SecretRequest } from './types.js';
 import { createVaultHttp, vaultErrors, type VaultHttp, type VaultResponse } from './vault-http.js';
 
@@ -27,7 +28,8 @@ interface Mount {
 // sidecar's own token, Vault's configuration, identities, its cubbyhole).
 const NEVER_WITHOUT_DETECTION = ['auth/', 'sys/', 'identity/', 'cubbyhole/'];
 
-export function createVaultBackend(options: BackendOptions): Backend {
+/** The Vault client and login session, as generate's backend and the refresher use them. */
+function connect(options: BackendOptions): { http: VaultHttp; session: Session } {
   const { config, logger, env } = options;
   // As Vault's client: an agent's address, when set, wins.
   const address = config.setting(SETTING.vaultAgentAddr) || config.setting(SETTING.vaultAddr);
@@ -61,17 +63,24 @@ export function createVaultBackend(options: BackendOptions): Backend {
     options.disableTokenCache || auth.cacheIdentity === undefined
       ? undefined
       : createTokenCache(cacheDirectory(env), `${address}|${namespace ?? ''}|${auth.cacheIdentity}`, logger);
-  const session = createSession(http, auth, cache, logger);
+  return { http, session: createSession(http, auth, cache, logger) };
+}
+
+export function createVaultBackend(options: BackendOptions): Backend {
+  const { config, logger } = options;
+  const { http, session } = connect(options);
   const mounts = createMountFinder(http, session);
   const nonKv = (config.setting(SETTING.nonKvMounts) ?? '').split(/[\s,]+/).filter(Boolean).map((m) => `${m.replace(/^\/+|\/+$/g, '')}/`);
   const allowedNonKv = (path: string): boolean => nonKv.some((prefix) => `${path}/`.startsWith(prefix));
   // The engine dedupes by path as written; `secret/app` and `secret/data/app` meet here.
   const reads = new Map<string, Promise<SecretData>>();
+  const versions = new Map<string, number>();
 
   return {
     get requests() {
       return http.sent;
     },
+    versions,
     async read(request) {
       const found = await mounts.find(request.path);
       const mount = found?.kvVersion !== undefined ? found : undefined;
@@ -93,10 +102,41 @@ export function createVaultBackend(options: BackendOptions): Backend {
       if (!read) {
         read = session
           .call((token) => http.request('GET', `${encodePath(apiPath)}${query}`, { token }))
-          .then((response) => interpret(response, request, apiPath, kvVersion, Boolean(mount)));
+          .then((response) => {
+            const data = interpret(response, request, apiPath, kvVersion, Boolean(mount));
+            if (kvVersion === 2 && request.version === undefined) noteVersion(versions, response, apiPath, mount, logger);
+            return data;
+          });
         reads.set(key, read);
       }
       return read;
+    },
+  };
+}
+
+/** Reads KV v2 metadata for `vaultfill refresh`: nothing but `GET <mount>/metadata/<path>`. */
+export interface MetadataReader {
+  /** `current_version` of the secret at a KV v2 metadata path (`secret/metadata/app`). */
+  currentVersion(metadataPath: string): Promise<number>;
+  /** HTTP requests sent so far, logins and retries included. */
+  readonly requests: number;
+}
+
+export function createMetadataReader(options: BackendOptions): MetadataReader {
+  const { http, session } = connect(options);
+  return {
+    get requests() {
+      return http.sent;
+    },
+    async currentVersion(path) {
+      const response = await session.call((token) => http.request('GET', encodePath(path), { token }));
+      const current = (response.body as { data?: { current_version?: unknown } | null } | undefined)?.data?.current_version;
+      if (response.status === 200 && typeof current === 'number' && Number.isSafeInteger(current)) return current;
+      if (response.status === 200) throw new VaultfillError('BACKEND_ERROR', `Vault's answer for ${path} has no current_version; is it a KV v2 metadata path?`);
+      if (response.status === 404) throw new VaultfillError('SECRET_NOT_FOUND', `no secret at ${path}`);
+      if (response.status === 403) throw new VaultfillError('PERMISSION_DENIED', `permission denied reading ${path}; the refresher's Vault policy must allow "read" on it`);
+      const reason = vaultErrors(response.body);
+      throw new VaultfillError('BACKEND_ERROR', `Vault answered HTTP ${response.status} reading ${path}${reason ? `: ${reason}` : ''}`);
     },
   };
 }
@@ -211,6 +251,23 @@ function interpret(response: VaultResponse, request: SecretRequest, apiPath: str
   }
   const reason = vaultErrors(response.body);
   throw new VaultfillError('BACKEND_ERROR', `Vault answered HTTP ${response.status} reading ${apiPath}${reason ? `: ${reason}` : ''}`);
+}
+
+/**
+ * Keeps the version Vault answered for a latest-version KV v2 read (`data.metadata.version`),
+ * when the data path maps to the mount's metadata path: a mount with a `data` segment of its
+ * own (`kv/data/`) would make the mapping ambiguous, so such a path is not recorded.
+ */
+function noteVersion(versions: Map<string, number>, response: VaultResponse, apiPath: string, mount: Mount | undefined, logger: Logger): void {
+  const version = (response.body as { data?: { metadata?: { version?: unknown } | null } | null } | undefined)?.data?.metadata?.version;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) return;
+  const metadata = metadataPath(apiPath);
+  const expected = mount ? `${mount.path}metadata/${apiPath.slice(mount.path.length + 'data/'.length)}` : metadata;
+  if (metadata === undefined || metadata !== expected) {
+    logger.debug(`${apiPath}: not recorded, its metadata path cannot be told from the data path (mount ${mount?.path ?? 'unknown'})`);
+    return;
+  }
+  versions.set(apiPath, version);
 }
 
 function encodePath(path: string): string {

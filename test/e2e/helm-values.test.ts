@@ -1,7 +1,8 @@
 /**
  * examples/argocd/helm-values.yaml, rendered with the real argo-cd Helm chart (argoproj/argo-helm,
  * from the Go module proxy like the corpus of real renders), gives the repo-server the same
- * vaultfill sidecars and volumes as the kustomize patch examples/argocd/repo-server-patch.yaml.
+ * vaultfill sidecars and volumes as the kustomize patch examples/argocd/repo-server-patch.yaml, and
+ * the refresher the objects of examples/argocd/refresher.yaml.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -56,4 +57,12 @@ test('the argo-cd chart with helm-values.yaml gives the repo-server the kustomiz
   for (const volume of patch.volumes) t.deepEqual(volumes.get(volume.name), volume, volume.name);
   // What the sidecars mount and the patch takes from Argo CD's own manifests: the chart has them too.
   t.true(volumes.has('var-files') && volumes.has('plugins'));
+
+  // The refresher (extraObjects): refresher.yaml's objects, image aside, in the release's namespace.
+  const withoutImage = (o: unknown): unknown => JSON.parse(JSON.stringify(o, (key, value: unknown) => (key === 'image' ? undefined : value)));
+  const refresher = parseAllDocuments(readFileSync(join(repoRoot, 'examples', 'argocd', 'refresher.yaml'), 'utf8')).map((d) => withoutImage(d.toJS()));
+  const named = (d: unknown): string => `${String((d as { kind?: string }).kind)}/${String((d as { metadata?: { name?: string } }).metadata?.name)}`;
+  const fromValues = rendered.filter((d) => d.metadata?.name === 'vaultfill-refresher').map(withoutImage);
+  t.deepEqual(fromValues.map(named).sort(), refresher.map(named).sort());
+  for (const object of refresher) t.deepEqual(fromValues.find((d) => named(d) === named(object)), object, named(object));
 });

@@ -13,7 +13,7 @@ import { ensureImage } from '../image/build.mjs';
 import { startDocker, type Engine } from '../image/dockerd.mjs';
 import { patchContainer, startSidecar, type Sidecar } from '../image/sidecar.js';
 import { startTestVault, type TestVault } from '../vault/harness.js';
-import { startArgoCD, type ArgoCD } from './argocd.js';
+import { startArgoCD, type ArgoCD, type ArgoCDOptions } from './argocd.js';
 import { startGitServer, type GitServer } from './git-server.js';
 import { startCluster, type Cluster } from './k8s-cluster.js';
 import { makeTempDir, waitUntil } from './processes.js';
@@ -45,7 +45,8 @@ export interface SeededSecret {
 /** examples/secrets.yaml: what the loop writes into Vault. */
 export const seededSecrets = (YAML.parse(readFileSync(path.join(root, 'examples', 'secrets.yaml'), 'utf8')) as { secrets: SeededSecret[] }).secrets;
 
-export async function startLoop(): Promise<Loop> {
+/** `argocd`: options for Argo CD's components (test/helpers/argocd.ts), e.g. a longer --app-resync. */
+export async function startLoop(options: { readonly argocd?: ArgoCDOptions } = {}): Promise<Loop> {
   const dir = makeTempDir('loop');
   const engine = await startDocker();
   const image = ensureImage(engine);
@@ -53,7 +54,7 @@ export async function startLoop(): Promise<Loop> {
   const vault = await startTestVault();
   const proxy = await startProxy(vault.address);
   await configureVault(cluster, vault);
-  const argocd = await startArgoCD(cluster);
+  const argocd = await startArgoCD(cluster, options.argocd);
 
   // What the repo-server pod gives its sidecars: argocd-cmp-server in var-files (Argo CD's init
   // container copies it there), the plugin socket directory, the projected Vault token.

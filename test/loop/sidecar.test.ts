@@ -74,6 +74,11 @@ test.serial('the example Applications sync through the sidecars, and the cluster
   t.is(await get('configmap', 'demo', 'demo-web', '{.data.REQUEST_TIMEOUT_SECONDS}'), '30');
   t.is(await get('configmap', 'demo', 'demo-helm-demo-web', '{.data.DB_HOST}'), String(seeded('secret/data/demo/db', 'host')));
   t.is(await get('deployment', 'demo-prod', 'prod-demo-web', '{.spec.replicas}'), String(seeded('secret/data/demo/app', 'replicas')));
+  // The sidecars run with AVP_RECORD (the patch's env): each render's record, applied with it.
+  for (const [app, namespace] of [[apps.plain, 'demo'], [apps.helm, 'demo'], [apps.kustomize, 'demo-prod']] as const) {
+    const versions = JSON.parse(await get('configmap', namespace, `vaultfill-record-${app}`, '{.data.versions}')) as Record<string, number>;
+    t.is(versions['secret/data/demo/db'], 1, app);
+  }
   // Each sidecar logged in once, and every read went to Vault through the sidecars' own login.
   t.is(loop.proxy.count('auth/kubernetes/login', 'POST'), 3, 'one login per sidecar (the token cache in its /tmp)');
 });
