@@ -264,8 +264,9 @@ func setupDevLayout(ctx context.Context, core *vault.Core, initRoot, rootTokenID
 	return token, nil
 }
 
-// writeTLSMaterial creates a CA, a server certificate for 127.0.0.1/localhost
-// and a client certificate in dir, and returns the server's TLS config.
+// writeTLSMaterial creates a CA, a server certificate for 127.0.0.1, localhost
+// and vault.internal (a name only the tests' forward proxy resolves) and a client
+// certificate in dir, and returns the server's TLS config.
 func writeTLSMaterial(dir string) (*tls.Config, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -317,7 +318,7 @@ func writeTLSMaterial(dir string) (*tls.Config, error) {
 		return der, key, err
 	}
 	serverDER, serverKey, err := issue("localhost", x509.ExtKeyUsageServerAuth,
-		[]net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}, []string{"localhost"})
+		[]net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}, []string{"localhost", "vault.internal"})
 	if err != nil {
 		return nil, err
 	}
