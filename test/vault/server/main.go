@@ -9,6 +9,8 @@
 //	VAULT_TEST_LOG_LEVEL      hclog level for stderr logging (default "error")
 //	VAULT_TEST_EXIT_ON_STDIN_CLOSE  if set: also exit when stdin reaches EOF
 //	                          (the test harness keeps a pipe open; dies with it)
+//	VAULT_TEST_HA             if set: an HA cluster with a standby that redirects
+//	                          instead (see ha.go)
 //
 // Once listening it prints exactly one JSON line to stdout:
 //
@@ -112,25 +114,11 @@ func run() (err error) {
 			}()
 		}
 	}
+	if os.Getenv("VAULT_TEST_HA") != "" {
+		return runHA(logger, quiet, realStderr, rootTokenID, tlsDir)
+	}
 	t := &testing.RuntimeT{}
-	core, keys, initRoot := vault.TestCoreUnsealedWithConfig(t, &vault.CoreConfig{
-		Logger: logger,
-		LogicalBackends: map[string]logical.Factory{
-			// The test core's default "kv" is the built-in passthrough
-			// (no versions); use the real KV plugin (v1 and v2).
-			"kv": kv.Factory,
-		},
-		CredentialBackends: map[string]logical.Factory{
-			"approle":    approle.Factory,
-			"userpass":   userpass.Factory,
-			"kubernetes": kubeauth.Factory,
-			"jwt":        jwtauth.Factory,
-			"oidc":       jwtauth.Factory,
-		},
-		AuditBackends: map[string]audit.Factory{
-			"file": audit.NewFileBackend,
-		},
-	})
+	core, keys, initRoot := vault.TestCoreUnsealedWithConfig(t, coreConfig(logger))
 	os.Stderr = realStderr
 	defer func() {
 		if shutdownErr := core.ShutdownWait(); shutdownErr != nil && err == nil {
@@ -175,6 +163,41 @@ func run() (err error) {
 		return err
 	}
 
+	waitForShutdown()
+	logger.Info("shutting down")
+	if quiet {
+		// Sealing on shutdown makes background jobs log spurious errors.
+		logger.SetLevel(hclog.Off)
+	}
+	return nil
+}
+
+// coreConfig is the configuration every core starts with: the real KV plugin,
+// the auth methods the tests use and the file audit device.
+func coreConfig(logger hclog.Logger) *vault.CoreConfig {
+	return &vault.CoreConfig{
+		Logger: logger,
+		LogicalBackends: map[string]logical.Factory{
+			// The test core's default "kv" is the built-in passthrough
+			// (no versions); use the real KV plugin (v1 and v2).
+			"kv": kv.Factory,
+		},
+		CredentialBackends: map[string]logical.Factory{
+			"approle":    approle.Factory,
+			"userpass":   userpass.Factory,
+			"kubernetes": kubeauth.Factory,
+			"jwt":        jwtauth.Factory,
+			"oidc":       jwtauth.Factory,
+		},
+		AuditBackends: map[string]audit.Factory{
+			"file": audit.NewFileBackend,
+		},
+	}
+}
+
+// waitForShutdown returns on SIGINT/SIGTERM or, with VAULT_TEST_EXIT_ON_STDIN_CLOSE,
+// when stdin closes.
+func waitForShutdown() {
 	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stdinClosed := make(chan struct{})
@@ -189,12 +212,6 @@ func run() (err error) {
 	case <-sigCtx.Done():
 	case <-stdinClosed:
 	}
-	logger.Info("shutting down")
-	if quiet {
-		// Sealing on shutdown makes background jobs log spurious errors.
-		logger.SetLevel(hclog.Off)
-	}
-	return nil
 }
 
 // setupDevLayout makes the core look like `vault server -dev`: kv-v2 at
