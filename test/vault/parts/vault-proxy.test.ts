@@ -4,7 +4,7 @@
 import test from 'ava';
 import http from 'node:http';
 import { startVaultProxy } from '../../helpers/vault-proxy.js';
-import { sharedTestVault, type TestVault } from '../harness.js';
+import { sharedTestVault, startTestVault, type TestVault } from '../harness.js';
 
 function getOverSocket(socketPath: string, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -66,3 +66,17 @@ for (const mode of ['proxy', 'agent'] as const) {
     t.is(overTcp, 200);
   });
 }
+
+test('vault proxy reaches an https Vault, verified with its CA', async (t) => {
+  const vault = await startTestVault({ tls: true });
+  t.teardown(() => vault.stop());
+  const { roleId, secretId } = await readerAppRole(vault, 'parts-tls');
+  await vault.request('POST', 'secret/data/vault-proxy-tls', { data: { password: 'over-tls' } });
+
+  const proxy = await startVaultProxy({ vaultAddress: vault.address, caCert: vault.caFile, roleId, secretId });
+  t.teardown(() => proxy.close());
+  proxy.logOnFailure(t);
+  const secret = await getOverSocket(proxy.socketPath, '/v1/secret/data/vault-proxy-tls');
+  t.is(secret.status, 200, secret.body);
+  t.is(JSON.parse(secret.body).data.data.password, 'over-tls');
+});
