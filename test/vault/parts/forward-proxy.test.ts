@@ -61,11 +61,11 @@ function connect(proxy: ForwardProxy, target: string, proxyAuthorization?: strin
 }
 
 /** One HTTPS GET over an established tunnel, verifying the server as `servername` against `ca`. */
-function getOverTunnel(socket: net.Socket, servername: string, ca: Buffer, pathname: string): Promise<Answer> {
+function getOverTunnel(socket: net.Socket, servername: string, ca: Buffer, pathname: string, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const secure = tls.connect({ socket, servername, ca });
     secure.once('error', reject);
-    const req = http.request({ createConnection: () => secure, host: servername, path: pathname, method: 'GET', headers: { Host: servername } }, (res) => {
+    const req = http.request({ createConnection: () => secure, host: servername, path: pathname, method: 'GET', headers: { Host: servername, ...headers } }, (res) => {
       collect(res).then((answer) => {
         secure.end();
         resolve(answer);
@@ -124,16 +124,7 @@ test('a CONNECT tunnel carries TLS to the test Vault, verified as vault.internal
   t.false(JSON.parse(health.body).sealed);
 
   const second = await connect(proxy, target);
-  const secret = await new Promise<Answer>((resolve, reject) => {
-    const secure = tls.connect({ socket: second.socket, servername: 'vault.internal', ca });
-    secure.once('error', reject);
-    const req = http.request(
-      { createConnection: () => secure, host: 'vault.internal', path: '/v1/secret/data/forward-proxy', headers: { 'X-Vault-Token': vault.token } },
-      (res) => collect(res).then((a) => (secure.end(), resolve(a)), reject),
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  const secret = await getOverTunnel(second.socket, 'vault.internal', ca, '/v1/secret/data/forward-proxy', { 'X-Vault-Token': vault.token });
   t.is(secret.status, 200, secret.body);
   t.is(JSON.parse(secret.body).data.data.password, 'through-squid');
 
