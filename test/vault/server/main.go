@@ -198,8 +198,10 @@ func coreConfig(logger hclog.Logger) *vault.CoreConfig {
 // waitForShutdown returns on SIGINT/SIGTERM or, with VAULT_TEST_EXIT_ON_STDIN_CLOSE,
 // when stdin closes.
 func waitForShutdown() {
-	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// Never reset to the default action: a second SIGTERM during the cleanup (e.g. one to the
+	// process group and one from the parent) would otherwise kill it halfway.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	stdinClosed := make(chan struct{})
 	if os.Getenv("VAULT_TEST_EXIT_ON_STDIN_CLOSE") != "" {
 		// The test harness holds our stdin open; when it dies, so do we.
@@ -209,7 +211,7 @@ func waitForShutdown() {
 		}()
 	}
 	select {
-	case <-sigCtx.Done():
+	case <-signals:
 	case <-stdinClosed:
 	}
 }
