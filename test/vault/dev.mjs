@@ -2,8 +2,10 @@
 // `npm run vault:dev`: build (or reuse) the real-Vault test server and run it
 // in the foreground, like `vault server -dev`. Environment (all optional):
 //   VAULT_DEV_LISTEN_ADDRESS (127.0.0.1:8200), VAULT_DEV_ROOT_TOKEN_ID (root),
-//   VAULT_DEV_TLS_DIR (serve HTTPS with certs written there), VAULT_TEST_LOG_LEVEL (error).
-// Prints one JSON line {"address","token","unsealKeys"} once it listens.
+//   VAULT_DEV_TLS_DIR (serve HTTPS with certs written there), VAULT_TEST_LOG_LEVEL (error),
+//   VAULT_TEST_HA=1 (an active node and a standby that redirects; see server/ha.go).
+// Prints one JSON line {"address","token","unsealKeys"} once it listens (HA: plus "active",
+// "standby" and "caFile").
 import { spawn } from 'node:child_process';
 import { ensureVaultBinary } from './build.mjs';
 

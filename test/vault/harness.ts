@@ -6,6 +6,9 @@
 //   await vault.request('POST', 'secret/data/app', { data: { password: 'x' } });
 //   // point the code under test at vault.address with vault.token
 //
+// startTestVaultHA() starts an HA pair instead: an active node and a standby that
+// answers 307 to the active node (request forwarding off).
+//
 // With VAULT_TEST_ADDR and VAULT_TEST_TOKEN set, sharedTestVault() uses that
 // existing Vault instead (e.g. a `vault server -dev` or `npm run vault:dev`);
 // VAULT_TEST_CACERT optionally names its CA file, VAULT_TEST_UNSEAL_KEYS
@@ -126,19 +129,17 @@ function makeRequester(
   return { request, close: () => agent.destroy() };
 }
 
-/** Starts a new real Vault server (in-memory) on 127.0.0.1 and a free port. */
-export async function startTestVault(opts: StartOptions = {}): Promise<TestVault> {
-  const binary = await ensureVaultBinary();
-  const tlsDir = opts.tls ? await fs.mkdtemp(path.join(os.tmpdir(), 'vaultfill-vault-tls-')) : undefined;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    VAULT_DEV_LISTEN_ADDRESS: '127.0.0.1:0',
-    VAULT_TEST_EXIT_ON_STDIN_CLOSE: '1',
-    ...opts.env,
-  };
-  delete env.VAULT_DEV_TLS_DIR;
-  if (tlsDir) env.VAULT_DEV_TLS_DIR = tlsDir;
+interface Launched<T> {
+  ready: T;
+  /** SIGTERM (SIGKILL after 5 s), then waits for the exit; once */
+  stop(): Promise<void>;
+}
 
+/**
+ * Runs the server binary with `env` and resolves with its JSON ready line; rejects with its
+ * stderr when it exits or stays silent. It exits with this process (its stdin is our pipe).
+ */
+async function launch<T>(binary: string, env: NodeJS.ProcessEnv): Promise<Launched<T>> {
   installExitHook();
   const child = spawn(binary, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
@@ -155,13 +156,9 @@ export async function startTestVault(opts: StartOptions = {}): Promise<TestVault
   child.stdin!.on('error', () => {});
 
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const cleanupTls = async () => {
-    if (tlsDir) await fs.rm(tlsDir, { recursive: true, force: true });
-  };
-
-  let ready: ReadyLine;
+  let ready: T;
   try {
-    ready = await new Promise<ReadyLine>((resolve, reject) => {
+    ready = await new Promise<T>((resolve, reject) => {
       let out = '';
       let done = false;
       const fail = (why: string) => {
@@ -179,9 +176,9 @@ export async function startTestVault(opts: StartOptions = {}): Promise<TestVault
         const nl = out.indexOf('\n');
         if (nl < 0) return;
         const line = out.slice(0, nl);
-        let parsed: ReadyLine;
+        let parsed: T;
         try {
-          parsed = JSON.parse(line) as ReadyLine;
+          parsed = JSON.parse(line) as T;
         } catch {
           fail(`printed an unexpected first line: ${line}`);
           return;
@@ -194,7 +191,6 @@ export async function startTestVault(opts: StartOptions = {}): Promise<TestVault
   } catch (err) {
     child.kill('SIGKILL');
     running.delete(child);
-    await cleanupTls();
     throw err;
   }
 
@@ -203,7 +199,52 @@ export async function startTestVault(opts: StartOptions = {}): Promise<TestVault
   for (const s of [child.stdin, child.stdout, child.stderr]) {
     (s as unknown as { unref?: () => void } | null)?.unref?.();
   }
+  let stopped: Promise<void> | undefined;
+  return {
+    ready,
+    stop() {
+      stopped ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+          await exited;
+          clearTimeout(t);
+        }
+        running.delete(child);
+      })();
+      return stopped;
+    },
+  };
+}
 
+function serverEnv(extra: Record<string, string> | undefined, tlsDir: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    VAULT_DEV_LISTEN_ADDRESS: '127.0.0.1:0',
+    VAULT_TEST_EXIT_ON_STDIN_CLOSE: '1',
+    ...extra,
+  };
+  delete env.VAULT_DEV_TLS_DIR;
+  delete env.VAULT_TEST_HA;
+  if (tlsDir) env.VAULT_DEV_TLS_DIR = tlsDir;
+  return env;
+}
+
+/** Starts a new real Vault server (in-memory) on 127.0.0.1 and a free port. */
+export async function startTestVault(opts: StartOptions = {}): Promise<TestVault> {
+  const binary = await ensureVaultBinary();
+  const tlsDir = opts.tls ? await fs.mkdtemp(path.join(os.tmpdir(), 'vaultfill-vault-tls-')) : undefined;
+  const cleanupTls = async () => {
+    if (tlsDir) await fs.rm(tlsDir, { recursive: true, force: true });
+  };
+  let server: Launched<ReadyLine>;
+  try {
+    server = await launch<ReadyLine>(binary, serverEnv(opts.env, tlsDir));
+  } catch (err) {
+    await cleanupTls();
+    throw err;
+  }
+  const { ready } = server;
   const caFile = tlsDir ? path.join(tlsDir, 'ca.pem') : undefined;
   const { request, close } = makeRequester(ready.address, ready.token, caFile ? readFileSync(caFile) : undefined);
   let stopped: Promise<void> | undefined;
@@ -215,13 +256,7 @@ export async function startTestVault(opts: StartOptions = {}): Promise<TestVault
     stop() {
       stopped ??= (async () => {
         close();
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGTERM');
-          const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
-          await exited;
-          clearTimeout(t);
-        }
-        running.delete(child);
+        await server.stop();
         await cleanupTls();
       })();
       return stopped;
@@ -233,6 +268,52 @@ export async function startTestVault(opts: StartOptions = {}): Promise<TestVault
     vault.clientKey = path.join(tlsDir, 'client-key.pem');
   }
   return vault;
+}
+
+export interface TestVaultHA extends TestVault {
+  /** the active node, https://127.0.0.1:<port> (also `address`; request() goes there) */
+  active: string;
+  /** a standby with request forwarding off: answers 307 to the active node */
+  standby: string;
+  /** the cluster's CA (both nodes' certificates: 127.0.0.1, localhost) */
+  caFile: string;
+}
+
+/**
+ * Starts a real two-node HA Vault (Vault's own test cluster: in-memory storage and HA lock,
+ * HTTPS with its own CA, the same layout as startTestVault) whose standby redirects instead of
+ * forwarding. See test/vault/server/ha.go.
+ */
+export async function startTestVaultHA(opts: { env?: Record<string, string> } = {}): Promise<TestVaultHA> {
+  const binary = await ensureVaultBinary();
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vaultfill-vault-ha-'));
+  let server: Launched<ReadyLine & { active: string; standby: string; caFile: string }>;
+  try {
+    server = await launch(binary, { ...serverEnv(opts.env, dir), VAULT_TEST_HA: '1' });
+  } catch (err) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const { ready } = server;
+  const { request, close } = makeRequester(ready.active, ready.token, readFileSync(ready.caFile));
+  let stopped: Promise<void> | undefined;
+  return {
+    address: ready.active,
+    active: ready.active,
+    standby: ready.standby,
+    caFile: ready.caFile,
+    token: ready.token,
+    unsealKeys: ready.unsealKeys,
+    request,
+    stop() {
+      stopped ??= (async () => {
+        close();
+        await server.stop();
+        await fs.rm(dir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
 }
 
 let shared: Promise<TestVault> | undefined;

@@ -9,6 +9,8 @@
 //	VAULT_TEST_LOG_LEVEL      hclog level for stderr logging (default "error")
 //	VAULT_TEST_EXIT_ON_STDIN_CLOSE  if set: also exit when stdin reaches EOF
 //	                          (the test harness keeps a pipe open; dies with it)
+//	VAULT_TEST_HA             if set: an HA cluster with a standby that redirects
+//	                          instead (see ha.go)
 //
 // Once listening it prints exactly one JSON line to stdout:
 //
@@ -112,25 +114,11 @@ func run() (err error) {
 			}()
 		}
 	}
+	if os.Getenv("VAULT_TEST_HA") != "" {
+		return runHA(logger, quiet, realStderr, rootTokenID, tlsDir)
+	}
 	t := &testing.RuntimeT{}
-	core, keys, initRoot := vault.TestCoreUnsealedWithConfig(t, &vault.CoreConfig{
-		Logger: logger,
-		LogicalBackends: map[string]logical.Factory{
-			// The test core's default "kv" is the built-in passthrough
-			// (no versions); use the real KV plugin (v1 and v2).
-			"kv": kv.Factory,
-		},
-		CredentialBackends: map[string]logical.Factory{
-			"approle":    approle.Factory,
-			"userpass":   userpass.Factory,
-			"kubernetes": kubeauth.Factory,
-			"jwt":        jwtauth.Factory,
-			"oidc":       jwtauth.Factory,
-		},
-		AuditBackends: map[string]audit.Factory{
-			"file": audit.NewFileBackend,
-		},
-	})
+	core, keys, initRoot := vault.TestCoreUnsealedWithConfig(t, coreConfig(logger))
 	os.Stderr = realStderr
 	defer func() {
 		if shutdownErr := core.ShutdownWait(); shutdownErr != nil && err == nil {
@@ -175,8 +163,45 @@ func run() (err error) {
 		return err
 	}
 
-	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	waitForShutdown()
+	logger.Info("shutting down")
+	if quiet {
+		// Sealing on shutdown makes background jobs log spurious errors.
+		logger.SetLevel(hclog.Off)
+	}
+	return nil
+}
+
+// coreConfig is the configuration every core starts with: the real KV plugin,
+// the auth methods the tests use and the file audit device.
+func coreConfig(logger hclog.Logger) *vault.CoreConfig {
+	return &vault.CoreConfig{
+		Logger: logger,
+		LogicalBackends: map[string]logical.Factory{
+			// The test core's default "kv" is the built-in passthrough
+			// (no versions); use the real KV plugin (v1 and v2).
+			"kv": kv.Factory,
+		},
+		CredentialBackends: map[string]logical.Factory{
+			"approle":    approle.Factory,
+			"userpass":   userpass.Factory,
+			"kubernetes": kubeauth.Factory,
+			"jwt":        jwtauth.Factory,
+			"oidc":       jwtauth.Factory,
+		},
+		AuditBackends: map[string]audit.Factory{
+			"file": audit.NewFileBackend,
+		},
+	}
+}
+
+// waitForShutdown returns on SIGINT/SIGTERM or, with VAULT_TEST_EXIT_ON_STDIN_CLOSE,
+// when stdin closes.
+func waitForShutdown() {
+	// Never reset to the default action: a second SIGTERM during the cleanup (e.g. one to the
+	// process group and one from the parent) would otherwise kill it halfway.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	stdinClosed := make(chan struct{})
 	if os.Getenv("VAULT_TEST_EXIT_ON_STDIN_CLOSE") != "" {
 		// The test harness holds our stdin open; when it dies, so do we.
@@ -186,15 +211,9 @@ func run() (err error) {
 		}()
 	}
 	select {
-	case <-sigCtx.Done():
+	case <-signals:
 	case <-stdinClosed:
 	}
-	logger.Info("shutting down")
-	if quiet {
-		// Sealing on shutdown makes background jobs log spurious errors.
-		logger.SetLevel(hclog.Off)
-	}
-	return nil
 }
 
 // setupDevLayout makes the core look like `vault server -dev`: kv-v2 at
@@ -264,8 +283,9 @@ func setupDevLayout(ctx context.Context, core *vault.Core, initRoot, rootTokenID
 	return token, nil
 }
 
-// writeTLSMaterial creates a CA, a server certificate for 127.0.0.1/localhost
-// and a client certificate in dir, and returns the server's TLS config.
+// writeTLSMaterial creates a CA, a server certificate for 127.0.0.1, localhost
+// and vault.internal (a name only the tests' forward proxy resolves) and a client
+// certificate in dir, and returns the server's TLS config.
 func writeTLSMaterial(dir string) (*tls.Config, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -317,7 +337,7 @@ func writeTLSMaterial(dir string) (*tls.Config, error) {
 		return der, key, err
 	}
 	serverDER, serverKey, err := issue("localhost", x509.ExtKeyUsageServerAuth,
-		[]net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}, []string{"localhost"})
+		[]net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}, []string{"localhost", "vault.internal"})
 	if err != nil {
 		return nil, err
 	}
