@@ -13,11 +13,10 @@
 // Runs as the current user; as root, squid refuses to keep root and drops to `proxy` (the Debian
 // package's user), so the temp dir is handed to that user. Access-log lines are written when a
 // transaction ends: a CONNECT appears once its tunnel has closed.
-import type { ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, makeTempDir, removeTempDir, spawnManaged, waitUntil, type ManagedProcess } from './processes.js';
+import { type LoggedPart, type ManagedProcess, freePort, logOnFailure, makeTempDir, removeTempDir, spawnManaged, waitUntil } from './processes.js';
 
 export interface ForwardProxyOptions {
   /** require these credentials (Basic, checked by squid's basic_ncsa_auth); 407 without them */
@@ -42,17 +41,12 @@ export interface ProxyRequest {
   readonly result: string;
 }
 
-export interface ForwardProxy {
+export interface ForwardProxy extends LoggedPart {
   /** http://[user:password@]127.0.0.1:<port> — what HTTP(S)_PROXY would hold */
   readonly url: string;
   readonly port: number;
   /** the access log so far, oldest first */
   requests(): ProxyRequest[];
-  /** squid's own log (cache.log) and its output, for failures */
-  logTail(bytes?: number): string;
-  /** prints logTail() when the test fails */
-  logOnFailure(t: ExecutionContext): void;
-  close(): Promise<void>;
 }
 
 const SQUID = '/usr/sbin/squid';
@@ -202,11 +196,7 @@ export async function startForwardProxy(opts: ForwardProxyOptions = {}): Promise
     port,
     requests: () => (existsSync(accessLog) ? parseAccessLog(readFileSync(accessLog, 'utf8')) : []),
     logTail,
-    logOnFailure(t) {
-      t.teardown(() => {
-        if (!t.passed) t.log(logTail());
-      });
-    },
+    logOnFailure: logOnFailure(logTail),
     close,
   };
 }

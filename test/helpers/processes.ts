@@ -7,12 +7,31 @@
 // when the process that spawned it dies; node spawns from its main thread, so that is the test
 // process itself. The exit hook below still stops them first on a normal exit.
 // Temp directories carry the owner's pid, so those a killed process left are removed by the next.
+import type { ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pidAlive } from './dir-lock.mjs';
+
+/** A real part a test starts (a proxy, a Vault Proxy): its log for failures, and a way to stop it. */
+export interface LoggedPart {
+  /** the part's own log and output, for failures */
+  logTail(bytes?: number): string;
+  /** prints logTail() when the test fails */
+  logOnFailure(t: ExecutionContext): void;
+  close(): Promise<void>;
+}
+
+/** logOnFailure for a part with this logTail. */
+export function logOnFailure(logTail: () => string): (t: ExecutionContext) => void {
+  return (t) => {
+    t.teardown(() => {
+      if (!t.passed) t.log(logTail());
+    });
+  };
+}
 
 export interface ManagedProcess {
   readonly name: string;

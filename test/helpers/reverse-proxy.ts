@@ -10,11 +10,10 @@
 // nginx runs as one process (`master_process off`) in the foreground, so it never changes user
 // (as root it would hand its workers to `nobody`, who cannot write the temp dir) and the test
 // owns its only pid. Access-log lines are JSON, written as each request completes.
-import type { ExecutionContext } from 'ava';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort, makeTempDir, removeTempDir, spawnManaged, waitUntil, type ManagedProcess } from './processes.js';
+import { type LoggedPart, type ManagedProcess, freePort, logOnFailure, makeTempDir, removeTempDir, spawnManaged, waitUntil } from './processes.js';
 
 export interface PrefixProxyOptions {
   /** where the prefix leads, e.g. http://127.0.0.1:8200 (an https:// upstream is not verified) */
@@ -37,16 +36,11 @@ export interface PrefixProxyRequest {
   readonly hadToken: boolean;
 }
 
-export interface PrefixProxy {
+export interface PrefixProxy extends LoggedPart {
   /** http://127.0.0.1:<port><prefix> — what VAULT_ADDR would hold */
   readonly address: string;
   readonly port: number;
   requests(): PrefixProxyRequest[];
-  /** nginx's error log and output, for failures */
-  logTail(bytes?: number): string;
-  /** prints logTail() when the test fails */
-  logOnFailure(t: ExecutionContext): void;
-  close(): Promise<void>;
 }
 
 const NGINX = '/usr/sbin/nginx';
@@ -162,11 +156,7 @@ export async function startPrefixProxy(opts: PrefixProxyOptions): Promise<Prefix
     port,
     requests: () => (existsSync(accessLog) ? parseAccessLog(readFileSync(accessLog, 'utf8')) : []),
     logTail,
-    logOnFailure(t) {
-      t.teardown(() => {
-        if (!t.passed) t.log(logTail());
-      });
-    },
+    logOnFailure: logOnFailure(logTail),
     async close() {
       await nginx?.stop();
       removeTempDir(dir);

@@ -9,12 +9,11 @@
 // `mode: 'agent'` runs `vault agent` with the same configuration plus its lease cache. Ready
 // means auto-auth is done (its file sink, in the temp dir, holds a token) and a token lookup
 // through the socket, sent without a token, answers 200.
-import type { ExecutionContext } from 'ava';
 import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { ensureVaultCliBinary } from '../vault/build-cli.mjs';
-import { freePort, makeTempDir, removeTempDir, spawnManaged, waitUntil, type ManagedProcess } from './processes.js';
+import { type LoggedPart, type ManagedProcess, freePort, logOnFailure, makeTempDir, removeTempDir, spawnManaged, waitUntil } from './processes.js';
 
 export interface VaultProxyOptions {
   /** the Vault it fronts, e.g. http://127.0.0.1:8200 */
@@ -33,7 +32,7 @@ export interface VaultProxyOptions {
   readonly mode?: 'proxy' | 'agent';
 }
 
-export interface VaultProxy {
+export interface VaultProxy extends LoggedPart {
   readonly socketPath: string;
   /** unix://<socketPath> — what VAULT_AGENT_ADDR would hold */
   readonly address: string;
@@ -41,10 +40,6 @@ export interface VaultProxy {
   readonly tcpAddress?: string;
   /** the process's output (Vault's log) */
   readonly logFile: string;
-  logTail(bytes?: number): string;
-  /** prints logTail() when the test fails */
-  logOnFailure(t: ExecutionContext): void;
-  close(): Promise<void>;
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -161,11 +156,7 @@ export async function startVaultProxy(opts: VaultProxyOptions): Promise<VaultPro
     ...(tcpPort ? { tcpAddress: `http://127.0.0.1:${tcpPort}` } : {}),
     logFile: proc.logFile,
     logTail,
-    logOnFailure(t) {
-      t.teardown(() => {
-        if (!t.passed) t.log(logTail());
-      });
-    },
+    logOnFailure: logOnFailure(logTail),
     close,
   };
 }
