@@ -12,22 +12,7 @@ import tls from 'node:tls';
 import { startForwardProxy, type ForwardProxy } from '../../helpers/forward-proxy.js';
 import { waitUntil } from '../../helpers/processes.js';
 import { startTestVault } from '../harness.js';
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-function collect(res: http.IncomingMessage): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => (body += d));
-    res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    res.on('error', reject);
-  });
-}
+import { collect, type Answer } from './get.js';
 
 function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

@@ -3,28 +3,8 @@
 // same path, and the active node serves it.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import { startTestVaultHA } from '../harness.js';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function get(url: string, ca: Buffer, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { ca, headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(15_000, () => req.destroy(new Error(`GET ${url}: timed out`)));
-  });
-}
+import { get } from './get.js';
 
 test('the standby answers 307 to the active node, which serves the secret', async (t) => {
   const vault = await startTestVaultHA();
@@ -38,18 +18,18 @@ test('the standby answers 307 to the active node, which serves the secret', asyn
   t.is(write.status, 200, JSON.stringify(write.body));
 
   // Health is answered by each node itself: the standby says so (429 unless ?standbyok).
-  const standbyHealth = await get(`${vault.standby}/v1/sys/health`, ca);
+  const standbyHealth = await get({ url: `${vault.standby}/v1/sys/health`, ca });
   t.is(standbyHealth.status, 429, standbyHealth.body);
   t.true(JSON.parse(standbyHealth.body).standby);
-  t.is((await get(`${vault.active}/v1/sys/health`, ca)).status, 200);
+  t.is((await get({ url: `${vault.active}/v1/sys/health`, ca })).status, 200);
 
   const headers = { 'X-Vault-Token': vault.token };
-  const redirected = await get(`${vault.standby}/v1/secret/data/ha-test?version=1`, ca, headers);
+  const redirected = await get({ url: `${vault.standby}/v1/secret/data/ha-test?version=1`, ca }, headers);
   t.is(redirected.status, 307, redirected.body);
   const location = String(redirected.headers.location);
   t.is(location, `${vault.active}/v1/secret/data/ha-test?version=1`);
 
-  const followed = await get(location, ca, headers);
+  const followed = await get({ url: location, ca }, headers);
   t.is(followed.status, 200, followed.body);
   t.is(JSON.parse(followed.body).data.data.password, 'from-the-active-node');
 });

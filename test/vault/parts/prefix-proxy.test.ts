@@ -2,24 +2,10 @@
 // own, with plain node:http as the client: /vault/v1/… reaches the test Vault's /v1/…, anything
 // outside the prefix is nginx's 404, and the access log says which is which.
 import test from 'ava';
-import http from 'node:http';
 import { startPrefixProxy } from '../../helpers/reverse-proxy.js';
 import { waitUntil } from '../../helpers/processes.js';
 import { sharedTestVault } from '../harness.js';
-
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(15_000, () => req.destroy(new Error(`GET ${url}: timed out`)));
-  });
-}
+import { get } from './get.js';
 
 test('/vault/v1/… reaches Vault and paths outside the prefix are 404', async (t) => {
   const vault = await sharedTestVault();
@@ -28,17 +14,17 @@ test('/vault/v1/… reaches Vault and paths outside the prefix are 404', async (
   gw.logOnFailure(t);
   t.regex(gw.address, /^http:\/\/127\.0\.0\.1:\d+\/vault\/$/);
 
-  const health = await get(new URL('v1/sys/health', gw.address).href);
+  const health = await get({ url: new URL('v1/sys/health', gw.address).href });
   t.is(health.status, 200, health.body);
   t.false(JSON.parse(health.body).sealed);
 
   await vault.request('POST', 'secret/data/prefix-proxy', { data: { password: 'behind-nginx' } });
-  const secret = await get(new URL('v1/secret/data/prefix-proxy', gw.address).href, { 'X-Vault-Token': vault.token });
+  const secret = await get({ url: new URL('v1/secret/data/prefix-proxy', gw.address).href }, { 'X-Vault-Token': vault.token });
   t.is(secret.status, 200, secret.body);
   t.is(JSON.parse(secret.body).data.data.password, 'behind-nginx');
 
   const origin = new URL(gw.address).origin;
-  const outside = await get(`${origin}/v1/sys/health`);
+  const outside = await get({ url: `${origin}/v1/sys/health` });
   t.is(outside.status, 404);
   t.regex(outside.body, /nginx/);
 

@@ -2,23 +2,9 @@
 // and `vault agent`) on its own, with plain node:http as the client: AppRole auto-auth against
 // the test Vault, and a secret read over the Unix socket with no token of the client's own.
 import test from 'ava';
-import http from 'node:http';
 import { startVaultProxy } from '../../helpers/vault-proxy.js';
 import { sharedTestVault, startTestVault, type TestVault } from '../harness.js';
-
-function getOverSocket(socketPath: string, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ socketPath, path: pathname, headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(15_000, () => req.destroy(new Error(`GET ${pathname}: timed out`)));
-  });
-}
+import { get } from './get.js';
 
 /** An AppRole `name` whose tokens may read secret/data/*; resolves with its credentials. */
 async function readerAppRole(vault: TestVault, name: string): Promise<{ roleId: string; secretId: string }> {
@@ -46,24 +32,18 @@ for (const mode of ['proxy', 'agent'] as const) {
     t.is(proxy.address, `unix://${proxy.socketPath}`);
 
     // No X-Vault-Token: the proxy adds the token it got by AppRole.
-    const secret = await getOverSocket(proxy.socketPath, `/v1/secret/data/vault-${mode}`);
+    const secret = await get({ socketPath: proxy.socketPath, pathname: `/v1/secret/data/vault-${mode}` });
     t.is(secret.status, 200, secret.body);
     t.is(JSON.parse(secret.body).data.data.password, `through-vault-${mode}`);
-    const self = await getOverSocket(proxy.socketPath, '/v1/auth/token/lookup-self');
+    const self = await get({ socketPath: proxy.socketPath, pathname: '/v1/auth/token/lookup-self' });
     t.deepEqual(JSON.parse(self.body).data.policies, ['default', `parts-${mode}`]);
 
     // The policy is the AppRole's, not root's.
     await vault.request('POST', 'sys/mounts/parts-other', { type: 'kv', options: { version: '2' } });
-    t.is((await getOverSocket(proxy.socketPath, '/v1/parts-other/data/x')).status, 403);
+    t.is((await get({ socketPath: proxy.socketPath, pathname: '/v1/parts-other/data/x' })).status, 403);
 
     // The optional TCP listener serves the same way.
-    const overTcp = await new Promise<number>((resolve, reject) => {
-      http.get(`${proxy.tcpAddress}/v1/secret/data/vault-${mode}`, { agent: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', reject);
-    });
-    t.is(overTcp, 200);
+    t.is((await get({ url: `${proxy.tcpAddress}/v1/secret/data/vault-${mode}` })).status, 200);
   });
 }
 
@@ -76,7 +56,7 @@ test('vault proxy reaches an https Vault, verified with its CA', async (t) => {
   const proxy = await startVaultProxy({ vaultAddress: vault.address, caCert: vault.caFile, roleId, secretId });
   t.teardown(() => proxy.close());
   proxy.logOnFailure(t);
-  const secret = await getOverSocket(proxy.socketPath, '/v1/secret/data/vault-proxy-tls');
+  const secret = await get({ socketPath: proxy.socketPath, pathname: '/v1/secret/data/vault-proxy-tls' });
   t.is(secret.status, 200, secret.body);
   t.is(JSON.parse(secret.body).data.data.password, 'over-tls');
 });
