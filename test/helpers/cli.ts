@@ -1,7 +1,8 @@
-/** Spawns the built CLI (npm test builds it first), as Argo CD's CMP server or a CI pipe would. */
+/** Spawns the built CLI (npm test builds it first), as Argo CD's CMP server or a CI pipe would; or runs main() in-process. */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 
 export const root = path.resolve(import.meta.dirname, '../..');
 export const bin = path.join(root, (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['vaultfill'] ?? '');
@@ -28,4 +29,28 @@ export function vaultfill(args: readonly string[], options: { input?: string; en
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** Runs `main(argv…)` in this process (the sources, not the build), its output captured. */
+export async function runMain(argv: readonly string[], options: { input?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  // Loaded here, so that tests which only spawn the binary do not compile the sources.
+  const { main } = await import('../../src/cli.js');
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const input = options.input ?? '';
+  const code = await main({
+    argv: [...argv],
+    env: options.env ?? {},
+    stdin: (async function* () {
+      if (input) yield input;
+    })(),
+    stdout,
+    stderr,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
+  return { code, stdout: out, stderr: err };
 }

@@ -7,9 +7,8 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli.js';
 import { metadataPath, parseVersions, recordName, withRecord } from '../../src/refresh/record.js';
+import { runMain } from '../helpers/cli.js';
 import { startK8sYamlReader, type K8sYamlReader } from '../helpers/k8s-yaml.js';
 
 const PASSWORD = 'correct-horse-battery-staple-42';
@@ -31,23 +30,8 @@ const secretsFile = (): string => {
   return file;
 };
 
-async function generate(input: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main({
-    argv: ['generate', '--secrets-file', secretsFile(), '-'],
-    env: { ARGOCD_APP_NAME: 'web', ARGOCD_APP_NAMESPACE: 'team-a', AVP_RECORD: 'true', ...env },
-    stdin: (async function* () {
-      yield input;
-    })(),
-    stdout,
-    stderr,
-  });
-  return { code, stdout: out, stderr: err };
+function generate(input: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runMain(['generate', '--secrets-file', secretsFile(), '-'], { input, env: { ARGOCD_APP_NAME: 'web', ARGOCD_APP_NAMESPACE: 'team-a', AVP_RECORD: 'true', ...env } });
 }
 
 const SECRET = [

@@ -4,8 +4,7 @@ import test from 'ava';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli.js';
+import { runMain } from '../helpers/cli.js';
 
 const manifest = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: <path:secret/data/app#password>\n';
 
@@ -62,15 +61,8 @@ function setup(t: import('ava').ExecutionContext, behaviour: { exit?: number; st
   return { base, root, app, bin, runs, env };
 }
 
-async function vaultfill(argv: string[], env: Record<string, string>, cwd: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main({ argv, env, stdin: (async function* () {})(), stdout, stderr, cwd });
-  return { code, stdout: out, stderr: err };
+function vaultfill(argv: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runMain(argv, { env, cwd });
 }
 
 test('helm runs helm template with the arguments the plugin script built, and generate fills its output', async (t) => {
